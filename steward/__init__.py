@@ -1,0 +1,1 @@
+"""Steward: a self-hostable platform for community-owned AI datasets."""

@@ -1,0 +1,49 @@
+"""The `steward` console script: Django's command runner with Steward's settings.
+
+`steward seed-demo` runs the management command `seed_demo`; `steward --help` lists
+the operator's commands."""
+
+import os
+import sys
+
+# The operator's commands, in the order the README documents them.
+COMMANDS = [
+    ("migrate", "Create or upgrade the database tables."),
+    ("seed-demo", "Create demo organizations, users and datasets with real files (idempotent)."),
+    ("serve", "Run the production web server (gunicorn; static files through whitenoise)."),
+    ("check", "Check the configuration (add --deploy for production checks)."),
+    ("users", "Manage users: `users add NAME --email E [--staff] [--password-stdin]`."),
+    ("orgs", "Manage organizations: `orgs add SLUG --name N --owner USER [--approved]`."),
+    ("apikeys", "Manage API keys: `apikeys create USER [--name N]` prints a new key once."),
+    ("import-catalog", "Import datasets from a JSON-lines file in the MDC dataset shape."),
+]
+
+
+def usage() -> str:
+    width = max(len(name) for name, _ in COMMANDS)
+    lines = ["usage: steward COMMAND [options]", "", "Commands:"]
+    lines += [f"  {name.ljust(width)}  {text}" for name, text in COMMANDS]
+    lines += [
+        "",
+        "`steward COMMAND --help` describes a command's options.",
+        "Every Django management command also works (`steward help --commands` lists them).",
+        "Settings come from environment variables; see the README.",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "steward.settings")
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(usage())
+        return
+    argv[1] = argv[1].replace("-", "_") if not argv[1].startswith("-") else argv[1]
+    argv[0] = "steward"
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+
+
+if __name__ == "__main__":
+    main()

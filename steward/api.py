@@ -1,0 +1,72 @@
+"""The HTTP API: one NinjaAPI, each app's router mounted here with its prefix.
+
+Errors always come back as JSON `{"error": message, "code": ..., "field": ...}`,
+the shape the MDC clients read."""
+
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+
+from steward.accounts.services import authenticate_api_key
+from steward.catalog.api import router as catalog_router
+from steward.lib.errors import DomainError
+
+
+class ApiKeyAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        api_key = authenticate_api_key(token)
+        if api_key is not None:
+            request.user = api_key.user
+            request.api_key = api_key
+        return api_key
+
+
+api = NinjaAPI(
+    title="Steward API",
+    version="1",
+    description="The Mozilla Data Collective API, served by Steward.",
+    auth=ApiKeyAuth(),
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def _error(request, status: int, message: str, code: str | None = None, field: str | None = None):
+    return api.create_response(request, {"error": message, "code": code, "field": field}, status=status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return _error(request, exc.status, exc.message, exc.code, exc.field)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    location = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+    message = first.get("msg", "Invalid input")
+    return _error(request, 400, f"{location}: {message}" if location else message, "invalid", location)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, 401, "A valid API key is required (Authorization: Bearer <key>).", "unauthorized")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, str(exc) or "Not found", "not_found")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return _error(request, exc.status_code, str(exc))
+
+
+@api.get("/health", auth=None, tags=["meta"], summary="Liveness")
+def health(request):
+    return {"status": "ok"}
+
+
+api.add_router("/datasets", catalog_router)

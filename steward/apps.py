@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class StewardConfig(AppConfig):
+    """Project-wide pieces with no models of their own: the `serve` command, base templates."""
+
+    name = "steward"
+    verbose_name = "Steward"

@@ -1,0 +1,178 @@
+"""The datasheet: every descriptive field of a dataset, as the MDC API names them.
+
+One table of fields serves validation, storage (snake_case keys in
+DatasetVersion.datasheet) and the API (camelCase names).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+
+from steward.lib.errors import DomainError
+from steward.licensing.licences import PREDEFINED
+
+from .languages import InvalidLocale, normalize_locale
+from .models import Task, Visibility
+
+MIN_PRICE_CENTS = 100
+MAX_PRICE_CENTS = 5_000_000
+CURRENCIES = {"usd"}
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str  # snake_case, as stored
+    api_name: str  # camelCase, as the MDC API sends it
+    kind: str  # "text", "email", "url", "bool", "int", "choice"
+    max_length: int | None = None
+
+
+FIELDS: list[Field] = [
+    Field("name", "name", "text", 255),
+    Field("short_description", "shortDescription", "text", 160),
+    Field("long_description", "longDescription", "text", 7500),
+    Field("locale", "locale", "locale", 35),
+    Field("task", "task", "task"),
+    Field("format", "format", "text", 50),
+    Field("license_abbreviation", "licenseAbbreviation", "text", 25),
+    Field("license", "license", "text", 1000),
+    Field("license_url", "licenseUrl", "url", 1000),
+    Field("other", "other", "text", 25000),
+    Field("restrictions", "restrictions", "text", 7500),
+    Field("forbidden_usage", "forbiddenUsage", "text", 7500),
+    Field("additional_conditions", "additionalConditions", "text", 7500),
+    Field("point_of_contact_full_name", "pointOfContactFullName", "text", 255),
+    Field("point_of_contact_email", "pointOfContactEmail", "email", 254),
+    Field("funded_by_full_name", "fundedByFullName", "text", 255),
+    Field("funded_by_email", "fundedByEmail", "email", 254),
+    Field("legal_contact_full_name", "legalContactFullName", "text", 255),
+    Field("legal_contact_email", "legalContactEmail", "email", 254),
+    Field("created_by_full_name", "createdByFullName", "text", 255),
+    Field("created_by_email", "createdByEmail", "email", 254),
+    Field("intended_usage", "intendedUsage", "text", 7500),
+    Field("ethical_review_process", "ethicalReviewProcess", "text", 7500),
+    Field("show_contact_info", "showContactInfo", "bool"),
+    Field("show_compliance_attributes", "showComplianceAttributes", "bool"),
+    Field("visibility", "visibility", "visibility"),
+    Field("exclusivity_opt_out", "exclusivityOptOut", "bool"),
+    Field("auto_approve_access_requests", "autoApproveAccessRequests", "bool"),
+    Field("is_paid", "isPaid", "bool"),
+    Field("base_price_cents", "basePriceCents", "int"),
+    Field("currency", "currency", "currency"),
+]
+BY_API_NAME = {f.api_name: f for f in FIELDS}
+DEFAULTS: dict[str, Any] = {
+    f.name: (False if f.kind == "bool" else None if f.kind == "int" else "") for f in FIELDS
+}
+DEFAULTS["visibility"] = Visibility.PUBLIC.value
+
+
+class DatasheetError(DomainError):
+    """Codes: invalid, required, too_long, invalid_email, invalid_url, invalid_locale,
+    invalid_task, invalid_visibility, invalid_price."""
+
+
+def _clean(f: Field, value: Any) -> Any:
+    def fail(message: str, code: str = "invalid") -> DatasheetError:
+        return DatasheetError(f"{f.api_name}: {message}", code=code, field=f.api_name)
+
+    if f.kind == "bool":
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise fail("must be true or false")
+        return value
+    if f.kind == "int":
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise fail("must be a whole number of cents")
+        return value
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise fail("must be a string")
+    value = value.strip()
+    if f.max_length and len(value) > f.max_length:
+        raise fail(f"is {len(value)} characters long; the limit is {f.max_length}", "too_long")
+    if not value:
+        return ""
+    if f.kind == "email":
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise fail(f"{value!r} is not a valid email address", "invalid_email") from None
+    elif f.kind == "url":
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except ValidationError:
+            raise fail(f"{value!r} is not a valid http(s) URL", "invalid_url") from None
+    elif f.kind == "locale":
+        try:
+            return normalize_locale(value)
+        except InvalidLocale as exc:
+            raise fail(str(exc), "invalid_locale") from None
+    elif f.kind == "task":
+        if value not in Task.values:
+            raise fail(f"{value!r} is not one of {', '.join(Task.values)}", "invalid_task")
+    elif f.kind == "visibility":
+        if value not in Visibility.values:
+            raise fail(f"{value!r} is not one of public, restricted, private", "invalid_visibility")
+    elif f.kind == "currency":
+        value = value.lower()
+        if value not in CURRENCIES:
+            raise fail(f"{value!r} is not a supported currency (usd)", "invalid_currency")
+    return value
+
+
+def clean_datasheet(data: dict[str, Any], *, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Validate camelCase `data` over `base` (a stored datasheet); returns the full
+    snake_case datasheet. Unknown keys are the caller's business and are ignored here."""
+    sheet = dict(DEFAULTS)
+    if base:
+        sheet.update({k: v for k, v in base.items() if k in DEFAULTS})
+    for api_name, value in data.items():
+        f = BY_API_NAME.get(api_name)
+        if f is not None:
+            sheet[f.name] = _clean(f, value)
+    _check_consistency(sheet)
+    return sheet
+
+
+def _check_consistency(sheet: dict[str, Any]) -> None:
+    if sheet["is_paid"]:
+        price = sheet["base_price_cents"]
+        if price is None:
+            raise DatasheetError(
+                "basePriceCents: a paid dataset needs a price", code="invalid_price", field="basePriceCents"
+            )
+        if not MIN_PRICE_CENTS <= price <= MAX_PRICE_CENTS:
+            raise DatasheetError(
+                f"basePriceCents: {price} is outside {MIN_PRICE_CENTS}..{MAX_PRICE_CENTS}",
+                code="invalid_price",
+                field="basePriceCents",
+            )
+        sheet["currency"] = sheet["currency"] or "usd"
+    else:
+        if sheet["base_price_cents"] not in (None, 0):
+            raise DatasheetError(
+                "basePriceCents: a free dataset cannot have a price (set isPaid to true)",
+                code="invalid_price",
+                field="basePriceCents",
+            )
+        sheet["base_price_cents"] = None
+        sheet["currency"] = ""
+    abbreviation = sheet["license_abbreviation"]
+    if abbreviation in PREDEFINED:
+        # A predefined licence is named by its abbreviation alone.
+        sheet["license"] = ""
+        sheet["license_url"] = ""
+
+
+def require_publishable(sheet: dict[str, Any]) -> None:
+    """A published dataset needs at least a name and a locale."""
+    for name, api_name in (("name", "name"), ("locale", "locale")):
+        if not sheet.get(name):
+            raise DatasheetError(f"{api_name}: this field is required", code="required", field=api_name)

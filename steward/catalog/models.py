@@ -1,0 +1,182 @@
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from steward.organizations.models import Organization
+from steward.storage.models import Blob
+
+
+class Task(models.TextChoices):
+    """The fixed task vocabulary of the MDC API."""
+
+    NA = "N/A", pgettext_lazy("task", "Not applicable")
+    NLP = "NLP", pgettext_lazy("task", "Natural language processing")
+    ASR = "ASR", pgettext_lazy("task", "Automatic speech recognition")
+    LID = "LID", pgettext_lazy("task", "Language identification")
+    TTS = "TTS", pgettext_lazy("task", "Text to speech")
+    MT = "MT", pgettext_lazy("task", "Machine translation")
+    LM = "LM", pgettext_lazy("task", "Language modelling")
+    LLM = "LLM", pgettext_lazy("task", "Large language models")
+    NLU = "NLU", pgettext_lazy("task", "Natural language understanding")
+    NLG = "NLG", pgettext_lazy("task", "Natural language generation")
+    CALL = "CALL", pgettext_lazy("task", "Computer-assisted language learning")
+    RAG = "RAG", pgettext_lazy("task", "Retrieval-augmented generation")
+    CV = "CV", pgettext_lazy("task", "Computer vision")
+    ML = "ML", pgettext_lazy("task", "Machine learning")
+    OTH = "OTH", pgettext_lazy("task", "Other")
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", pgettext_lazy("visibility", "Public")
+    RESTRICTED = "restricted", pgettext_lazy("visibility", "Restricted")
+    PRIVATE = "private", pgettext_lazy("visibility", "Private")
+
+
+class Language(models.Model):
+    """One ISO 639-3 language, known by its shortest code, English name and autonym."""
+
+    code = models.CharField(max_length=3, unique=True)
+    iso639_3 = models.CharField(max_length=3, unique=True)
+    name = models.CharField(max_length=150)
+    autonym = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DatasetQuerySet(models.QuerySet):
+    def listed(self) -> "DatasetQuerySet":
+        """What the public catalogue shows: published, not private."""
+        return self.filter(status=Dataset.Status.PUBLISHED).exclude(visibility=Visibility.PRIVATE)
+
+    def visible_to(self, user) -> "DatasetQuerySet":
+        """Listed datasets plus the private ones of the user's organizations."""
+        published = self.filter(status=Dataset.Status.PUBLISHED)
+        if user is None or not user.is_authenticated:
+            return published.exclude(visibility=Visibility.PRIVATE)
+        return published.filter(
+            ~Q(visibility=Visibility.PRIVATE) | Q(organization__memberships__user=user)
+        ).distinct()
+
+
+class Dataset(models.Model):
+    """The lasting identity of a dataset. Its content lives in versions; the columns
+    below mirror the current version so the catalogue can filter and sort quickly."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published", pgettext_lazy("dataset status", "Published")
+        REMOVED = "removed", pgettext_lazy("dataset status", "Removed")
+
+    public_id = models.CharField(max_length=25, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="datasets")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
+    removal_reason = models.TextField(blank=True)
+    current_version = models.ForeignKey(
+        "DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    name = models.CharField(_("name"), max_length=255)
+    short_description = models.CharField(_("short description"), max_length=160, blank=True)
+    long_description = models.TextField(_("long description"), blank=True)
+    locale = models.CharField(_("locale"), max_length=35)
+    language = models.ForeignKey(Language, on_delete=models.PROTECT, related_name="datasets")
+    task = models.CharField(_("task"), max_length=10, choices=Task.choices, blank=True)
+    format = models.CharField(_("format"), max_length=50, blank=True)
+    license_abbreviation = models.CharField(_("licence"), max_length=25, blank=True)
+    license_name = models.CharField(_("licence name"), max_length=1000, blank=True)
+    license_url = models.URLField(_("licence URL"), max_length=1000, blank=True)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    is_paid = models.BooleanField(default=False)
+    base_price_cents = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    # The downloadable archive of the current version, when it has one.
+    filename = models.CharField(max_length=255, blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    checksum = models.CharField(max_length=64, blank=True)
+    has_sample = models.BooleanField(default=False)
+
+    # Folded text of names, descriptions and language names; full-text indexed
+    # (FTS5 on SQLite, a GIN expression index on PostgreSQL; see migrations).
+    search_document = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = DatasetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "visibility", "published_at"], name="catalog_dataset_listed"),
+            models.Index(fields=["task"], name="catalog_dataset_task"),
+            models.Index(fields=["locale"], name="catalog_dataset_locale"),
+            models.Index(fields=["license_abbreviation"], name="catalog_dataset_license"),
+            models.Index(fields=["format"], name="catalog_dataset_format"),
+            models.Index(fields=["size_bytes"], name="catalog_dataset_size"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_paid=False, base_price_cents__isnull=True)
+                | Q(is_paid=True, base_price_cents__gt=0),
+                name="catalog_dataset_price_matches_paid",
+            ),
+            models.CheckConstraint(condition=~Q(slug="filters"), name="catalog_dataset_slug_not_reserved"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_listed(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.visibility != Visibility.PRIVATE
+
+
+class DatasetVersion(models.Model):
+    """One version of a dataset. Frozen once published: a change makes a new version."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    # Every datasheet field (snake_case keys), as it was when the version was published.
+    datasheet = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["dataset", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "number"], name="catalog_datasetversion_number_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset} v{self.number}"
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+
+class DatasetFile(models.Model):
+    """A file of a version's manifest: the archive users download, or its sample."""
+
+    class Role(models.TextChoices):
+        ARCHIVE = "archive", pgettext_lazy("file role", "Dataset archive")
+        SAMPLE = "sample", pgettext_lazy("file role", "Sample")
+
+    version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="files")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    filename = models.CharField(max_length=255)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["version", "role"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "role"], name="catalog_datasetfile_one_per_role"),
+        ]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -1,0 +1,263 @@
+"""Catalogue reads shared by the pages and the API: search, filters, one dataset."""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.http import QueryDict
+from django.utils import timezone
+
+from steward.lib.errors import DomainError, Gone, NotFound
+from steward.lib.text import words
+
+from .languages import InvalidLocale, normalize_locale
+from .models import Dataset, Language, Task
+
+DEFAULT_LIMIT = 24
+MAX_LIMIT = 100
+MAX_PAGE = 10_000
+MAX_QUERY_LENGTH = 200
+SORTS = {"relevance", "newest", "size", "name"}
+UPLOAD_DATES = {"today": 1, "thisWeek": 7, "thisMonth": 31, "thisYear": 366}
+
+
+class QueryError(DomainError):
+    """A search parameter that does not parse. Codes: invalid_parameter."""
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(f"{parameter}: {message}", code="invalid_parameter", field=parameter)
+
+
+@dataclass
+class DatasetQuery:
+    q: str = ""
+    tasks: list[str] = field(default_factory=list)
+    locales: list[str] = field(default_factory=list)
+    licenses: list[str] = field(default_factory=list)
+    formats: list[str] = field(default_factory=list)
+    organizations: list[str] = field(default_factory=list)
+    pricing: str = ""  # "", "free", "compensated"
+    has_sample: bool = False
+    upload_date: str = ""
+    sort: str = ""
+    descending: bool = True
+    page: int = 1
+    limit: int = DEFAULT_LIMIT
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.limit
+
+
+def _positive_int(params: QueryDict, name: str, default: int, maximum: int) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise QueryError(name, f"{raw!r} is not a whole number") from None
+    if not 1 <= value <= maximum:
+        raise QueryError(name, f"must be between 1 and {maximum}, not {value}")
+    return value
+
+
+def _values(params: QueryDict, name: str) -> list[str]:
+    """A repeated parameter; comma-separated values are accepted too."""
+    out: list[str] = []
+    for raw in params.getlist(name):
+        out.extend(v.strip() for v in raw.split(",") if v.strip())
+    return out
+
+
+def parse_dataset_query(params: QueryDict) -> DatasetQuery:
+    """Read the MDC list parameters; anything that does not parse raises QueryError."""
+    query = DatasetQuery()
+    query.q = " ".join(params.get("q", "").split())
+    if len(query.q) > MAX_QUERY_LENGTH:
+        raise QueryError("q", f"is longer than {MAX_QUERY_LENGTH} characters")
+    query.limit = _positive_int(params, "limit", DEFAULT_LIMIT, MAX_LIMIT)
+    query.page = _positive_int(params, "page", 1, MAX_PAGE)
+    for task in _values(params, "task"):
+        if task.upper() not in Task.values and task not in Task.values:
+            raise QueryError("task", f"{task!r} is not one of {', '.join(Task.values)}")
+        query.tasks.append(task if task in Task.values else task.upper())
+    for locale in _values(params, "locale"):
+        try:
+            query.locales.append(normalize_locale(locale))
+        except InvalidLocale as exc:
+            raise QueryError("locale", str(exc)) from None
+    query.licenses = _values(params, "license")
+    query.formats = [v.upper() for v in _values(params, "format")]
+    query.organizations = [v.lower() for v in _values(params, "organization")]
+    pricing = params.get("pricing", "")
+    if pricing not in ("", "free", "compensated"):
+        raise QueryError("pricing", f"{pricing!r} is not 'free' or 'compensated'")
+    query.pricing = pricing
+    query.has_sample = params.get("sample", "") not in ("", "false", "0")
+    upload_date = params.get("uploadDate", "")
+    if upload_date and upload_date not in UPLOAD_DATES:
+        raise QueryError("uploadDate", f"{upload_date!r} is not one of {', '.join(UPLOAD_DATES)}")
+    query.upload_date = upload_date
+    sort = params.get("sort", "")
+    if sort and sort not in SORTS:
+        raise QueryError("sort", f"{sort!r} is not one of {', '.join(sorted(SORTS))}")
+    query.sort = sort or ("relevance" if query.q else "newest")
+    direction = params.get("sortDirection", "")
+    if direction not in ("", "asc", "desc"):
+        raise QueryError("sortDirection", f"{direction!r} is not 'asc' or 'desc'")
+    query.descending = direction != "asc" if direction else query.sort != "name"
+    return query
+
+
+def _tsquery(terms: list[str]) -> str:
+    return " & ".join(f"{t}:*" for t in terms)
+
+
+def _fts_filter(queryset: QuerySet, terms: list[str]) -> QuerySet:
+    """Keep the rows whose search document holds every term (as a word prefix),
+    annotated with `rank` (higher is better).
+
+    Uses the database's full-text index: FTS5 on SQLite, the GIN expression index on
+    PostgreSQL. Terms are \\w+ words, so no user text reaches the query syntax as syntax."""
+    if connection.vendor == "postgresql":
+        document = "to_tsvector('simple'::regconfig, catalog_dataset.search_document)"
+        condition = RawSQL(
+            f"{document} @@ to_tsquery('simple'::regconfig, %s)", [_tsquery(terms)], output_field=BooleanField()
+        )
+        rank = RawSQL(f"ts_rank({document}, to_tsquery('simple'::regconfig, %s))", [_tsquery(terms)])
+        return queryset.filter(condition).annotate(rank=rank)
+    # A join lets SQLite run the MATCH once and reach each row by primary key;
+    # bm25 (FTS5's `rank`) is lower for better matches, hence the minus.
+    match = " ".join(f'"{t}"*' for t in terms)
+    return queryset.extra(
+        tables=["catalog_dataset_fts"],
+        where=["catalog_dataset_fts.rowid = catalog_dataset.id", "catalog_dataset_fts MATCH %s"],
+        params=[match],
+        select={"rank": "-catalog_dataset_fts.rank"},
+    )
+
+
+def filter_datasets(query: DatasetQuery, base: QuerySet | None = None) -> QuerySet:
+    qs = Dataset.objects.listed() if base is None else base
+    terms = words(query.q)[:12]
+    if terms:
+        qs = _fts_filter(qs, terms)
+    if query.tasks:
+        qs = qs.filter(task__in=query.tasks)
+    if query.locales:
+        # A bare language ("sw") matches every locale of it; "sw-KE" only itself.
+        condition = Q()
+        for locale in query.locales:
+            condition |= Q(language__code=locale) if "-" not in locale else Q(locale=locale)
+        qs = qs.filter(condition)
+    if query.licenses:
+        qs = qs.filter(license_abbreviation__in=query.licenses)
+    if query.formats:
+        qs = qs.filter(format__in=query.formats)
+    if query.organizations:
+        qs = qs.filter(organization__slug__in=query.organizations)
+    if query.pricing:
+        qs = qs.filter(is_paid=query.pricing == "compensated")
+    if query.has_sample:
+        qs = qs.filter(has_sample=True)
+    if query.upload_date:
+        qs = qs.filter(published_at__gte=timezone.now() - timedelta(days=UPLOAD_DATES[query.upload_date]))
+    return qs
+
+
+def _ordered(qs: QuerySet, query: DatasetQuery) -> QuerySet:
+    terms = words(query.q)[:12]
+    desc = query.descending
+    if query.sort == "relevance" and terms:
+        return qs.order_by("-rank" if desc else "rank", "-id")
+    if query.sort == "size":
+        size = F("size_bytes").desc(nulls_last=True) if desc else F("size_bytes").asc(nulls_last=True)
+        return qs.order_by(size, "-id")
+    if query.sort == "name":
+        return qs.order_by("-name" if desc else "name", "id")
+    return qs.order_by("-published_at" if desc else "published_at", "-id" if desc else "id")
+
+
+@dataclass
+class SearchResult:
+    items: list[Dataset]
+    total: int
+    query: DatasetQuery
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.limit))
+
+
+def search_datasets(query: DatasetQuery, base: QuerySet | None = None) -> SearchResult:
+    """One page of matching datasets, best first, with the total across all pages."""
+    qs = filter_datasets(query, base)
+    total = qs.count()
+    items: list[Dataset] = []
+    if query.offset < total:
+        items = list(
+            _ordered(qs, query).select_related("organization", "language", "current_version")[query.offset : query.offset + query.limit]
+        )
+    return SearchResult(items=items, total=total, query=query)
+
+
+def list_filter_values() -> dict[str, list[str]]:
+    """The values some listed dataset carries, for each filter (tasks: the whole vocabulary)."""
+    listed = Dataset.objects.listed()
+
+    def distinct(column: str) -> list[str]:
+        return sorted(v for v in listed.order_by().values_list(column, flat=True).distinct() if v)
+
+    return {
+        "tasks": list(Task.values),
+        "locales": distinct("locale"),
+        "licenses": distinct("license_abbreviation"),
+        "formats": distinct("format"),
+    }
+
+
+def get_dataset_for(user, id_or_slug: str) -> Dataset:
+    """A dataset by public id or slug, if `user` may see it; 404 otherwise, 410 when removed.
+
+    Private datasets are shown only to members of their organization."""
+    value = id_or_slug.strip()
+    if not value or len(value) > 120:
+        raise NotFound("Dataset not found")
+    dataset = (
+        Dataset.objects.select_related("organization", "language", "current_version")
+        .filter(Q(public_id=value) | Q(slug=value.lower()))
+        .first()
+    )
+    if dataset is None:
+        raise NotFound("Dataset not found")
+    if dataset.status == Dataset.Status.REMOVED:
+        raise Gone(dataset.removal_reason or "This dataset has been taken down.", code="removed")
+    if dataset.visibility == "private" and not (
+        user is not None
+        and user.is_authenticated
+        and dataset.organization.memberships.filter(user=user).exists()
+    ):
+        raise NotFound("Dataset not found")
+    return dataset
+
+
+def list_languages_with_datasets() -> QuerySet:
+    """Languages that have listed datasets, each annotated with `dataset_count`."""
+    listed = Q(datasets__status=Dataset.Status.PUBLISHED) & ~Q(datasets__visibility="private")
+    return (
+        Language.objects.annotate(dataset_count=Count("datasets", filter=listed))
+        .filter(dataset_count__gt=0)
+        .order_by("name")
+    )
+
+
+def catalogue_counts() -> dict[str, int]:
+    listed = Dataset.objects.listed()
+    return {
+        "datasets": listed.count(),
+        "languages": listed.order_by().values("language_id").distinct().count(),
+        "organizations": listed.order_by().values("organization_id").distinct().count(),
+    }

@@ -1,0 +1,120 @@
+"""The MDC dataset shapes (camelCase), and how a Dataset becomes one."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.urls import reverse
+from ninja import Schema
+
+from steward.payments.pricing import quote
+
+from .models import Dataset
+
+
+class OrganizationRef(Schema):
+    name: str | None = None
+    slug: str | None = None
+
+
+class Pricing(Schema):
+    isPaid: bool
+    basePriceCents: int | None = None
+    currency: str | None = None
+    platformFeeRate: str | None = None
+    platformFeeCents: int | None = None
+    totalPriceCents: int | None = None
+
+
+class DatasetSummary(Schema):
+    id: str
+    slug: str
+    name: str
+    shortDescription: str | None = None
+    longDescription: str | None = None
+    sizeBytes: int | None = None
+    checksum: str | None = None
+    createdAt: str
+    organization: OrganizationRef | None = None
+    pricing: Pricing
+    locale: str
+    license: str | None = None
+    licenseAbbreviation: str | None = None
+    task: str | None = None
+    format: str | None = None
+    datasetUrl: str
+    filename: str | None = None
+    isPaid: bool
+    basePriceCents: int | None = None
+    hasSample: bool
+    languageName: str
+    version: int | None = None
+
+
+class DatasetList(Schema):
+    items: list[DatasetSummary]
+    total: int
+    page: int
+    limit: int
+
+
+class DatasetFilters(Schema):
+    tasks: list[str]
+    locales: list[str]
+    licenses: list[str]
+    formats: list[str]
+
+
+class ErrorOut(Schema):
+    error: str
+    code: str | None = None
+    field: str | None = None
+
+
+def _iso(dt) -> str:
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def pricing_of(dataset: Dataset) -> dict:
+    if not dataset.is_paid or dataset.base_price_cents is None:
+        return {
+            "isPaid": False, "basePriceCents": None, "currency": None,
+            "platformFeeRate": None, "platformFeeCents": None, "totalPriceCents": None,
+        }  # fmt: skip
+    rate = Decimal(settings.STEWARD_PLATFORM_FEE_RATE)
+    q = quote(dataset.base_price_cents, dataset.currency or "usd", rate)
+    return {
+        "isPaid": True,
+        "basePriceCents": q.base_price_cents,
+        "currency": q.currency,
+        "platformFeeRate": str(rate),
+        "platformFeeCents": q.platform_fee_cents,
+        "totalPriceCents": q.total_price_cents,
+    }
+
+
+def dataset_summary(dataset: Dataset) -> dict:
+    """The MDC DatasetSummary of a dataset (list items and details share it)."""
+    return {
+        "id": dataset.public_id,
+        "slug": dataset.slug,
+        "name": dataset.name,
+        "shortDescription": dataset.short_description or None,
+        "longDescription": dataset.long_description or None,
+        "sizeBytes": dataset.size_bytes,
+        "checksum": dataset.checksum or None,
+        "createdAt": _iso(dataset.created_at),
+        "organization": {"name": dataset.organization.name, "slug": dataset.organization.slug},
+        "pricing": pricing_of(dataset),
+        "locale": dataset.locale,
+        "license": dataset.license_name or None,
+        "licenseAbbreviation": dataset.license_abbreviation or None,
+        "task": dataset.task or None,
+        "format": dataset.format or None,
+        "datasetUrl": settings.STEWARD_BASE_URL + reverse("catalog:dataset-detail", args=[dataset.public_id]),
+        "filename": dataset.filename or None,
+        "isPaid": dataset.is_paid,
+        "basePriceCents": dataset.base_price_cents,
+        "hasSample": dataset.has_sample,
+        "languageName": dataset.language.name,
+        "version": dataset.current_version.number if dataset.current_version_id else None,
+    }

@@ -1,0 +1,55 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Organization(models.Model):
+    """A community, archive or project that publishes datasets it created."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("organization status", "Pending review")
+        APPROVED = "approved", pgettext_lazy("organization status", "Approved")
+        SUSPENDED = "suspended", pgettext_lazy("organization status", "Suspended")
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    website = models.URLField(_("website"), blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+
+class Membership(models.Model):
+    """A user's role in an organization."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", pgettext_lazy("membership role", "Owner")
+        ADMIN = "admin", pgettext_lazy("membership role", "Admin")
+        MEMBER = "member", pgettext_lazy("membership role", "Member")
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["organization", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="organizations_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.organization}"
