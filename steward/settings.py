@@ -142,6 +142,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = STEWARD_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 # Files are served from the app folders directly, so a fresh install needs no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG

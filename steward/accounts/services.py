@@ -2,10 +2,11 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from steward.lib.errors import DomainError
+from steward.lib.errors import DomainError, from_validation_error
 
 from .models import ApiKey, User
 
@@ -42,7 +43,10 @@ def create_user(
             user.set_password(password)
         else:
             user.set_unusable_password()
-        user.full_clean(exclude=["password"])
+        try:
+            user.full_clean(exclude=["password"])
+        except ValidationError as exc:
+            raise from_validation_error(exc, AccountError) from None
         user.save()
     return user
 

@@ -42,6 +42,16 @@ def iter_languages() -> Iterator[LanguageInfo]:
         yield LanguageInfo(code=code, iso639_3=entry.alpha_3, name=name, autonym=autonym)
 
 
+def language_info(code: str) -> LanguageInfo | None:
+    """The language with this shortest code ("sw", "haz"), or None."""
+    entry = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    if entry is None:
+        return None
+    shortest = getattr(entry, "alpha_2", None) or entry.alpha_3
+    name, autonym = _names(shortest, entry.name)
+    return LanguageInfo(code=shortest, iso639_3=entry.alpha_3, name=name, autonym=autonym)
+
+
 @lru_cache(maxsize=1)
 def _alpha3_to_alpha2() -> dict[str, str]:
     return {e.alpha_3: e.alpha_2 for e in pycountry.languages if getattr(e, "alpha_2", None)}

@@ -1,5 +1,6 @@
 """Catalogue reads shared by the pages and the API: search, filters, one dataset."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,6 +20,8 @@ DEFAULT_LIMIT = 24
 MAX_LIMIT = 100
 MAX_PAGE = 10_000
 MAX_QUERY_LENGTH = 200
+_TASK_SHAPE = re.compile(r"^[A-Za-z/]+$")
+_LOCALE_SHAPE = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 SORTS = {"relevance", "newest", "size", "name"}
 UPLOAD_DATES = {"today": 1, "thisWeek": 7, "thisMonth": 31, "thisYear": 366}
 
@@ -80,15 +83,19 @@ def parse_dataset_query(params: QueryDict) -> DatasetQuery:
         raise QueryError("q", f"is longer than {MAX_QUERY_LENGTH} characters")
     query.limit = _positive_int(params, "limit", DEFAULT_LIMIT, MAX_LIMIT)
     query.page = _positive_int(params, "page", 1, MAX_PAGE)
+    # A well-formed value that no dataset carries matches nothing (as MDC does);
+    # only a value that cannot be a task or a language tag at all is an error.
     for task in _values(params, "task"):
-        if task.upper() not in Task.values and task not in Task.values:
-            raise QueryError("task", f"{task!r} is not one of {', '.join(Task.values)}")
-        query.tasks.append(task if task in Task.values else task.upper())
+        if len(task) > 10 or not _TASK_SHAPE.match(task):
+            raise QueryError("task", f"{task!r} is not a task (one of {', '.join(Task.values)})")
+        query.tasks.append(task.upper())
     for locale in _values(params, "locale"):
         try:
             query.locales.append(normalize_locale(locale))
         except InvalidLocale as exc:
-            raise QueryError("locale", str(exc)) from None
+            if not _LOCALE_SHAPE.match(locale):
+                raise QueryError("locale", str(exc)) from None
+            query.locales.append(locale.lower())
     query.licenses = _values(params, "license")
     query.formats = [v.upper() for v in _values(params, "format")]
     query.organizations = [v.lower() for v in _values(params, "organization")]

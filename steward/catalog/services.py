@@ -14,7 +14,7 @@ from steward.organizations.models import Organization
 from steward.storage.models import Blob
 
 from .datasheet import require_publishable
-from .languages import language_code
+from .languages import language_code, language_info
 from .models import Dataset, DatasetFile, DatasetVersion, Language
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,118}[a-z0-9])?$")
@@ -62,7 +62,16 @@ def build_search_document(sheet: dict[str, Any], language: Language, organizatio
 
 
 def _languages_by_code(codes: set[str]) -> dict[str, Language]:
-    return {lang.code: lang for lang in Language.objects.filter(code__in=codes)}
+    """The Language rows for `codes`; a known language missing from the table (an emptied
+    test database, say) is added from the ISO 639 data."""
+    found = {lang.code: lang for lang in Language.objects.filter(code__in=codes)}
+    for code in codes - found.keys():
+        info = language_info(code)
+        if info is not None:
+            found[code], _ = Language.objects.get_or_create(
+                code=info.code, defaults={"iso639_3": info.iso639_3, "name": info.name, "autonym": info.autonym}
+            )
+    return found
 
 
 @dataclass
@@ -252,6 +261,13 @@ def import_catalog(lines, *, batch_size: int = 1000) -> ImportReport:
 
     report = ImportReport()
     languages = {lang.code: lang for lang in Language.objects.all()}
+    if not languages:
+        from .languages import iter_languages
+
+        Language.objects.bulk_create(
+            [Language(code=i.code, iso639_3=i.iso639_3, name=i.name, autonym=i.autonym) for i in iter_languages()]
+        )
+        languages = {lang.code: lang for lang in Language.objects.all()}
     organizations: dict[str, Organization] = {}
     batch: list[tuple[_ImportLine, _Prepared]] = []
 

@@ -36,3 +36,11 @@ class Gone(DomainError):
 
     def __init__(self, message: str, *, code: str = "gone", field: str | None = None):
         super().__init__(message, code=code, field=field)
+
+
+def from_validation_error(exc, error_class: type[DomainError] = DomainError) -> DomainError:
+    """Turn a Django ValidationError from full_clean() into a DomainError naming the field."""
+    if hasattr(exc, "message_dict"):
+        field, messages = next(iter(exc.message_dict.items()))
+        return error_class(f"{field}: {' '.join(messages)}", code="invalid", field=field)
+    return error_class(" ".join(exc.messages), code="invalid")

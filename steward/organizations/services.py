@@ -1,9 +1,10 @@
 import re
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from steward.lib.errors import DomainError
+from steward.lib.errors import DomainError, from_validation_error
 
 from .models import Membership, Organization
 
@@ -52,7 +53,10 @@ def create_organization(
             status=Organization.Status.APPROVED if approved else Organization.Status.PENDING,
             approved_at=timezone.now() if approved else None,
         )
-        org.full_clean()
+        try:
+            org.full_clean()
+        except ValidationError as exc:
+            raise from_validation_error(exc, OrganizationError) from None
         org.save()
         if owner is not None:
             Membership.objects.create(organization=org, user=owner, role=Membership.Role.OWNER)
