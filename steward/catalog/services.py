@@ -305,7 +305,7 @@ def _import_batch(batch, organizations: dict[str, Organization], report: ImportR
     with transaction.atomic():
         existing = {
             d.slug: d
-            for d in Dataset.objects.select_for_update()
+            for d in Dataset.objects.select_for_update(of=("self",))
             .select_related("current_version", "organization")
             .filter(slug__in=[line.slug for line, _ in batch])
         }
