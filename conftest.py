@@ -11,14 +11,18 @@ def _isolated_files(settings, tmp_path):
 def _user(username: str, **extra):
     from steward.accounts.services import create_user
 
-    return create_user(username, email=f"{username}@example.org", password="a-long-test-password", **extra)
+    return create_user(
+        username, email=f"{username}@example.org", password="a-long-test-password", **extra
+    )
 
 
 @pytest.fixture
 def organization(db):
     from steward.organizations.services import create_organization
 
-    return create_organization("radio-kinshasa", name="Radio Kinshasa Community", approved=True, country="CD")
+    return create_organization(
+        "radio-kinshasa", name="Radio Kinshasa Community", approved=True, country="CD"
+    )
 
 
 @pytest.fixture

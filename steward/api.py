@@ -33,7 +33,9 @@ api = NinjaAPI(
 
 
 def _error(request, status: int, message: str, code: str | None = None, field: str | None = None):
-    return api.create_response(request, {"error": message, "code": code, "field": field}, status=status)
+    return api.create_response(
+        request, {"error": message, "code": code, "field": field}, status=status
+    )
 
 
 @api.exception_handler(DomainError)
@@ -46,12 +48,16 @@ def on_validation_error(request, exc: ValidationError):
     first = exc.errors[0] if exc.errors else {}
     location = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
     message = first.get("msg", "Invalid input")
-    return _error(request, 400, f"{location}: {message}" if location else message, "invalid", location)
+    return _error(
+        request, 400, f"{location}: {message}" if location else message, "invalid", location
+    )
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
-    return _error(request, 401, "A valid API key is required (Authorization: Bearer <key>).", "unauthorized")
+    return _error(
+        request, 401, "A valid API key is required (Authorization: Bearer <key>).", "unauthorized"
+    )
 
 
 @api.exception_handler(Http404)

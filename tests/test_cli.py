@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -14,7 +15,11 @@ from steward.__main__ import COMMANDS
 
 def run_steward(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "steward", *args], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "steward", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
 
 
@@ -33,7 +38,7 @@ def test_every_listed_command_exists_and_has_help():
 
 
 def test_every_listed_command_is_documented_in_the_readme():
-    readme = open(os.path.join(os.path.dirname(__file__), "..", "README.md")).read()
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
     for name, _ in COMMANDS:
         assert f"steward {name}" in readme
 

@@ -12,10 +12,17 @@ def sdk(live_server, monkeypatch, organization):
     monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
     monkeypatch.delenv("MDC_API_KEY", raising=False)
     make_dataset(organization, slug="lingala-radio", archive=b"archive", sample=b"sample")
-    make_dataset(organization, slug="swahili-news", name="Habari za Kiswahili", locale="sw", task="MT", format="TSV")
     make_dataset(
-        organization, slug="hazaragi-stories", name="Hazaragi oral stories", locale="haz", task="NLP",
-        licenseAbbreviation="CC0-1.0", isPaid=True, basePriceCents=25000,
+        organization,
+        slug="swahili-news",
+        name="Habari za Kiswahili",
+        locale="sw",
+        task="MT",
+        format="TSV",
+    )
+    make_dataset(
+        organization, slug="hazaragi-stories", name="Hazaragi oral stories", locale="haz",
+        task="NLP", licenseAbbreviation="CC0-1.0", isPaid=True, basePriceCents=25000,
     )  # fmt: skip
     make_dataset(organization, slug="hidden", name="Hidden", locale="mda", visibility="private")
     import datacollective
@@ -30,7 +37,9 @@ def test_list_datasets_with_search_and_filters(sdk):
     found = sdk.list_datasets("kiswahili")
     assert [d.slug for d in found] == ["swahili-news"]
 
-    filtered = sdk.list_datasets(task=["ASR", "NLP"], locale=["ln", "haz"], results_per_page=1, page_number=2)
+    filtered = sdk.list_datasets(
+        task=["ASR", "NLP"], locale=["ln", "haz"], results_per_page=1, page_number=2
+    )
     assert filtered.total == 2 and len(filtered) == 1
 
     assert {d.slug for d in sdk.list_datasets(pricing="compensated")} == {"hazaragi-stories"}

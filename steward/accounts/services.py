@@ -32,12 +32,20 @@ def create_user(
     username = username.strip()
     email = email.strip().lower()
     if not username or len(username) > 150:
-        raise AccountError("A username of 1 to 150 characters is required.", code="invalid_username", field="username")
+        raise AccountError(
+            "A username of 1 to 150 characters is required.",
+            code="invalid_username",
+            field="username",
+        )
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
-            raise AccountError(f"The username {username!r} is taken.", code="username_taken", field="username")
+            raise AccountError(
+                f"The username {username!r} is taken.", code="username_taken", field="username"
+            )
         if User.objects.filter(email__iexact=email).exists():
-            raise AccountError(f"The email {email!r} is already registered.", code="email_taken", field="email")
+            raise AccountError(
+                f"The email {email!r} is already registered.", code="email_taken", field="email"
+            )
         user = User(username=username, email=email, is_staff=is_staff, full_name=full_name)
         if password:
             user.set_password(password)
@@ -55,7 +63,9 @@ def get_user(username: str) -> User:
     try:
         return User.objects.get(username__iexact=username.strip())
     except User.DoesNotExist:
-        raise AccountError(f"No user named {username!r}.", code="unknown_user", field="username") from None
+        raise AccountError(
+            f"No user named {username!r}.", code="unknown_user", field="username"
+        ) from None
 
 
 def hash_key(key: str) -> str:
@@ -66,7 +76,9 @@ def create_api_key(user: User, *, name: str = "") -> tuple[ApiKey, str]:
     """Create a key for `user`; returns the row and the secret, which is never stored."""
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey.objects.create(user=user, name=name[:100], prefix=prefix, key_hash=hash_key(secret))
+    api_key = ApiKey.objects.create(
+        user=user, name=name[:100], prefix=prefix, key_hash=hash_key(secret)
+    )
     return api_key, secret
 
 

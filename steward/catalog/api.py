@@ -7,7 +7,9 @@ from .schemas import DatasetFilters, DatasetList, DatasetSummary, ErrorOut, data
 router = Router(tags=["datasets"])
 
 
-@router.get("", response={200: DatasetList, 400: ErrorOut}, auth=None, summary="List and search datasets")
+@router.get(
+    "", response={200: DatasetList, 400: ErrorOut}, auth=None, summary="List and search datasets"
+)
 def list_datasets(request: HttpRequest):
     """MDC `GET /datasets`: `q`, `limit`, `page`, repeated `task`/`locale`/`license`/`format`,
     `sort`, `sortDirection`, `uploadDate`, `sample`, `pricing`, `organization`."""

@@ -146,7 +146,9 @@ def _check_consistency(sheet: dict[str, Any]) -> None:
         price = sheet["base_price_cents"]
         if price is None:
             raise DatasheetError(
-                "basePriceCents: a paid dataset needs a price", code="invalid_price", field="basePriceCents"
+                "basePriceCents: a paid dataset needs a price",
+                code="invalid_price",
+                field="basePriceCents",
             )
         if not MIN_PRICE_CENTS <= price <= MAX_PRICE_CENTS:
             raise DatasheetError(
@@ -175,4 +177,6 @@ def require_publishable(sheet: dict[str, Any]) -> None:
     """A published dataset needs at least a name and a locale."""
     for name, api_name in (("name", "name"), ("locale", "locale")):
         if not sheet.get(name):
-            raise DatasheetError(f"{api_name}: this field is required", code="required", field=api_name)
+            raise DatasheetError(
+                f"{api_name}: this field is required", code="required", field=api_name
+            )

@@ -44,7 +44,11 @@ def iter_languages() -> Iterator[LanguageInfo]:
 
 def language_info(code: str) -> LanguageInfo | None:
     """The language with this shortest code ("sw", "haz"), or None."""
-    entry = pycountry.languages.get(alpha_2=code) if len(code) == 2 else pycountry.languages.get(alpha_3=code)
+    entry = (
+        pycountry.languages.get(alpha_2=code)
+        if len(code) == 2
+        else pycountry.languages.get(alpha_3=code)
+    )
     if entry is None:
         return None
     shortest = getattr(entry, "alpha_2", None) or entry.alpha_3

@@ -73,7 +73,9 @@ class Dataset(models.Model):
 
     public_id = models.CharField(max_length=25, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="datasets")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="datasets"
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
     removal_reason = models.TextField(blank=True)
     current_version = models.ForeignKey(
@@ -90,7 +92,9 @@ class Dataset(models.Model):
     license_abbreviation = models.CharField(_("licence"), max_length=25, blank=True)
     license_name = models.CharField(_("licence name"), max_length=1000, blank=True)
     license_url = models.URLField(_("licence URL"), max_length=1000, blank=True)
-    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
     is_paid = models.BooleanField(default=False)
     base_price_cents = models.BigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
@@ -112,7 +116,9 @@ class Dataset(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         indexes = [
-            models.Index(fields=["status", "visibility", "published_at"], name="catalog_dataset_listed"),
+            models.Index(
+                fields=["status", "visibility", "published_at"], name="catalog_dataset_listed"
+            ),
             models.Index(fields=["task"], name="catalog_dataset_task"),
             models.Index(fields=["locale"], name="catalog_dataset_locale"),
             models.Index(fields=["license_abbreviation"], name="catalog_dataset_license"),
@@ -125,7 +131,9 @@ class Dataset(models.Model):
                 | Q(is_paid=True, base_price_cents__gt=0),
                 name="catalog_dataset_price_matches_paid",
             ),
-            models.CheckConstraint(condition=~Q(slug="filters"), name="catalog_dataset_slug_not_reserved"),
+            models.CheckConstraint(
+                condition=~Q(slug="filters"), name="catalog_dataset_slug_not_reserved"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -149,7 +157,9 @@ class DatasetVersion(models.Model):
     class Meta:
         ordering = ["dataset", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["dataset", "number"], name="catalog_datasetversion_number_unique"),
+            models.UniqueConstraint(
+                fields=["dataset", "number"], name="catalog_datasetversion_number_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -175,7 +185,9 @@ class DatasetFile(models.Model):
     class Meta:
         ordering = ["version", "role"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "role"], name="catalog_datasetfile_one_per_role"),
+            models.UniqueConstraint(
+                fields=["version", "role"], name="catalog_datasetfile_one_per_role"
+            ),
         ]
 
     def __str__(self) -> str:

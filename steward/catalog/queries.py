@@ -132,9 +132,13 @@ def _fts_filter(queryset: QuerySet, terms: list[str]) -> QuerySet:
     if connection.vendor == "postgresql":
         document = "to_tsvector('simple'::regconfig, catalog_dataset.search_document)"
         condition = RawSQL(
-            f"{document} @@ to_tsquery('simple'::regconfig, %s)", [_tsquery(terms)], output_field=BooleanField()
+            f"{document} @@ to_tsquery('simple'::regconfig, %s)",
+            [_tsquery(terms)],
+            output_field=BooleanField(),
         )
-        rank = RawSQL(f"ts_rank({document}, to_tsquery('simple'::regconfig, %s))", [_tsquery(terms)])
+        rank = RawSQL(
+            f"ts_rank({document}, to_tsquery('simple'::regconfig, %s))", [_tsquery(terms)]
+        )
         return queryset.filter(condition).annotate(rank=rank)
     # A join lets SQLite run the MATCH once and reach each row by primary key;
     # bm25 (FTS5's `rank`) is lower for better matches, hence the minus.
@@ -171,7 +175,9 @@ def filter_datasets(query: DatasetQuery, base: QuerySet | None = None) -> QueryS
     if query.has_sample:
         qs = qs.filter(has_sample=True)
     if query.upload_date:
-        qs = qs.filter(published_at__gte=timezone.now() - timedelta(days=UPLOAD_DATES[query.upload_date]))
+        qs = qs.filter(
+            published_at__gte=timezone.now() - timedelta(days=UPLOAD_DATES[query.upload_date])
+        )
     return qs
 
 
@@ -181,7 +187,9 @@ def _ordered(qs: QuerySet, query: DatasetQuery) -> QuerySet:
     if query.sort == "relevance" and terms:
         return qs.order_by("-rank" if desc else "rank", "-id")
     if query.sort == "size":
-        size = F("size_bytes").desc(nulls_last=True) if desc else F("size_bytes").asc(nulls_last=True)
+        size = (
+            F("size_bytes").desc(nulls_last=True) if desc else F("size_bytes").asc(nulls_last=True)
+        )
         return qs.order_by(size, "-id")
     if query.sort == "name":
         return qs.order_by("-name" if desc else "name", "id")
@@ -206,7 +214,9 @@ def search_datasets(query: DatasetQuery, base: QuerySet | None = None) -> Search
     items: list[Dataset] = []
     if query.offset < total:
         items = list(
-            _ordered(qs, query).select_related("organization", "language", "current_version")[query.offset : query.offset + query.limit]
+            _ordered(qs, query).select_related("organization", "language", "current_version")[
+                query.offset : query.offset + query.limit
+            ]
         )
     return SearchResult(items=items, total=total, query=query)
 

@@ -110,7 +110,8 @@ def dataset_summary(dataset: Dataset) -> dict:
         "licenseAbbreviation": dataset.license_abbreviation or None,
         "task": dataset.task or None,
         "format": dataset.format or None,
-        "datasetUrl": settings.STEWARD_BASE_URL + reverse("catalog:dataset-detail", args=[dataset.public_id]),
+        "datasetUrl": settings.STEWARD_BASE_URL
+        + reverse("catalog:dataset-detail", args=[dataset.public_id]),
         "filename": dataset.filename or None,
         "isPaid": dataset.is_paid,
         "basePriceCents": dataset.base_price_cents,

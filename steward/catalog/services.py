@@ -29,7 +29,8 @@ def validate_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS or ".." in slug:
         raise CatalogError(
-            f"slug: {slug!r} is not a valid slug (1 to 120 lower-case letters, digits, '.', '_', '-')",
+            f"slug: {slug!r} is not a valid slug"
+            " (1 to 120 lower-case letters, digits, '.', '_' and '-')",
             code="invalid_slug",
             field="slug",
         )
@@ -40,7 +41,9 @@ def slug_for(name: str) -> str:
     return validate_slug(slugify(name)[:120].strip("-_.") or "dataset")
 
 
-def build_search_document(sheet: dict[str, Any], language: Language, organization: Organization) -> str:
+def build_search_document(
+    sheet: dict[str, Any], language: Language, organization: Organization
+) -> str:
     """The folded text the full-text index searches. The name is repeated so that
     a match in the name ranks above a match in a description."""
     parts = [
@@ -69,7 +72,8 @@ def _languages_by_code(codes: set[str]) -> dict[str, Language]:
         info = language_info(code)
         if info is not None:
             found[code], _ = Language.objects.get_or_create(
-                code=info.code, defaults={"iso639_3": info.iso639_3, "name": info.name, "autonym": info.autonym}
+                code=info.code,
+                defaults={"iso639_3": info.iso639_3, "name": info.name, "autonym": info.autonym},
             )
     return found
 
@@ -102,7 +106,9 @@ def _apply(dataset: Dataset, prepared: _Prepared, *, now) -> None:
     abbreviation = sheet["license_abbreviation"]
     dataset.license_abbreviation = abbreviation
     dataset.license_name = licence_name(abbreviation, sheet["license"])
-    dataset.license_url = PREDEFINED[abbreviation].url if abbreviation in PREDEFINED else sheet["license_url"]
+    dataset.license_url = (
+        PREDEFINED[abbreviation].url if abbreviation in PREDEFINED else sheet["license_url"]
+    )
     dataset.visibility = sheet["visibility"]
     dataset.is_paid = sheet["is_paid"]
     dataset.base_price_cents = sheet["base_price_cents"]
@@ -116,17 +122,23 @@ def _apply(dataset: Dataset, prepared: _Prepared, *, now) -> None:
     dataset.published_at = now
 
 
-def _prepare(sheet: dict[str, Any], files: VersionFiles | None, languages: dict[str, Language]) -> _Prepared:
+def _prepare(
+    sheet: dict[str, Any], files: VersionFiles | None, languages: dict[str, Language]
+) -> _Prepared:
     require_publishable(sheet)
     code = language_code(sheet["locale"])
     language = languages.get(code)
     if language is None:
-        raise CatalogError(f"locale: no language {code!r} is known", code="unknown_language", field="locale")
+        raise CatalogError(
+            f"locale: no language {code!r} is known", code="unknown_language", field="locale"
+        )
     files = files or VersionFiles()
     for name in (files.archive_name, files.sample_name):
         if name and ("/" in name or name.startswith(".") or not name.endswith((".tar.gz", ".tgz"))):
             raise CatalogError(
-                f"{name!r} must be a bare .tar.gz or .tgz file name", code="not_an_archive", field="filename"
+                f"{name!r} must be a bare .tar.gz or .tgz file name",
+                code="not_an_archive",
+                field="filename",
             )
     return _Prepared(sheet=sheet, language=language, files=files)
 
@@ -134,9 +146,23 @@ def _prepare(sheet: dict[str, Any], files: VersionFiles | None, languages: dict[
 def _file_rows(version: DatasetVersion, files: VersionFiles) -> list[DatasetFile]:
     rows = []
     if files.archive:
-        rows.append(DatasetFile(version=version, role=DatasetFile.Role.ARCHIVE, filename=files.archive_name, blob=files.archive))
+        rows.append(
+            DatasetFile(
+                version=version,
+                role=DatasetFile.Role.ARCHIVE,
+                filename=files.archive_name,
+                blob=files.archive,
+            )
+        )
     if files.sample:
-        rows.append(DatasetFile(version=version, role=DatasetFile.Role.SAMPLE, filename=files.sample_name, blob=files.sample))
+        rows.append(
+            DatasetFile(
+                version=version,
+                role=DatasetFile.Role.SAMPLE,
+                filename=files.sample_name,
+                blob=files.sample,
+            )
+        )
     return rows
 
 
@@ -159,21 +185,29 @@ def publish_dataset(
         dataset = Dataset(public_id=new_public_id(), slug=slug, organization=organization)
         _apply(dataset, prepared, now=now)
         dataset.save()
-        version = DatasetVersion.objects.create(dataset=dataset, number=1, datasheet=sheet, published_at=now)
+        version = DatasetVersion.objects.create(
+            dataset=dataset, number=1, datasheet=sheet, published_at=now
+        )
         DatasetFile.objects.bulk_create(_file_rows(version, prepared.files))
         dataset.current_version = version
         dataset.save(update_fields=["current_version"])
     return dataset
 
 
-def publish_version(dataset: Dataset, *, sheet: dict[str, Any], files: VersionFiles | None = None) -> DatasetVersion:
+def publish_version(
+    dataset: Dataset, *, sheet: dict[str, Any], files: VersionFiles | None = None
+) -> DatasetVersion:
     """Publish a new version of `dataset`; earlier versions stay as they were."""
     prepared = _prepare(sheet, files, _languages_by_code({language_code(sheet["locale"])}))
     now = timezone.now()
     with transaction.atomic():
-        dataset = Dataset.objects.select_for_update().select_related("organization").get(pk=dataset.pk)
+        dataset = (
+            Dataset.objects.select_for_update().select_related("organization").get(pk=dataset.pk)
+        )
         last = dataset.versions.order_by("-number").values_list("number", flat=True).first() or 0
-        version = DatasetVersion.objects.create(dataset=dataset, number=last + 1, datasheet=sheet, published_at=now)
+        version = DatasetVersion.objects.create(
+            dataset=dataset, number=last + 1, datasheet=sheet, published_at=now
+        )
         DatasetFile.objects.bulk_create(_file_rows(version, prepared.files))
         _apply(dataset, prepared, now=now)
         dataset.current_version = version
@@ -226,7 +260,11 @@ def _parse_import_line(number: int, text: str, report: ImportReport) -> _ImportL
     if not isinstance(data, dict):
         raise CatalogError("a line must hold one JSON object")
     for key in data:
-        if key not in BY_API_NAME and key not in _READ_ONLY_FIELDS and key not in report.unknown_fields:
+        if (
+            key not in BY_API_NAME
+            and key not in _READ_ONLY_FIELDS
+            and key not in report.unknown_fields
+        ):
             report.unknown_fields.append(key)
     pricing = data.get("pricing")
     if isinstance(pricing, dict):
@@ -235,7 +273,9 @@ def _parse_import_line(number: int, text: str, report: ImportReport) -> _ImportL
         data.setdefault("currency", pricing.get("currency"))
     org = data.get("organization")
     if not isinstance(org, dict) or not isinstance(org.get("slug") or org.get("name"), str):
-        raise CatalogError("organization: an object with a slug and a name is required", field="organization")
+        raise CatalogError(
+            "organization: an object with a slug and a name is required", field="organization"
+        )
     org_name = str(org.get("name") or org.get("slug")).strip()
     org_slug = str(org.get("slug") or slugify(org_name)).strip().lower()
     if not isinstance(data.get("name"), str):
@@ -243,10 +283,18 @@ def _parse_import_line(number: int, text: str, report: ImportReport) -> _ImportL
     slug_value = data.get("slug")
     if slug_value is not None and not isinstance(slug_value, str):
         raise CatalogError("slug: must be a string", field="slug")
-    sheet = clean_datasheet({k: v for k, v in data.items() if v is not None or k == "basePriceCents"})
+    sheet = clean_datasheet(
+        {k: v for k, v in data.items() if v is not None or k == "basePriceCents"}
+    )
     require_publishable(sheet)
     slug = validate_slug(slug_value) if slug_value else slug_for(sheet["name"])
-    return _ImportLine(number=number, slug=slug, organization_slug=org_slug, organization_name=org_name, sheet=sheet)
+    return _ImportLine(
+        number=number,
+        slug=slug,
+        organization_slug=org_slug,
+        organization_name=org_name,
+        sheet=sheet,
+    )
 
 
 def import_catalog(lines, *, batch_size: int = 1000) -> ImportReport:
@@ -265,7 +313,10 @@ def import_catalog(lines, *, batch_size: int = 1000) -> ImportReport:
         from .languages import iter_languages
 
         Language.objects.bulk_create(
-            [Language(code=i.code, iso639_3=i.iso639_3, name=i.name, autonym=i.autonym) for i in iter_languages()]
+            [
+                Language(code=i.code, iso639_3=i.iso639_3, name=i.name, autonym=i.autonym)
+                for i in iter_languages()
+            ]
         )
         languages = {lang.code: lang for lang in Language.objects.all()}
     organizations: dict[str, Organization] = {}
@@ -286,7 +337,9 @@ def import_catalog(lines, *, batch_size: int = 1000) -> ImportReport:
                 validate_org_slug(line.organization_slug)
                 org = Organization.objects.filter(slug=line.organization_slug).first()
                 if org is None:
-                    org = create_organization(line.organization_slug, name=line.organization_name, approved=True)
+                    org = create_organization(
+                        line.organization_slug, name=line.organization_name, approved=True
+                    )
                 organizations[line.organization_slug] = org
         except DomainError as exc:
             report.errors.append((number, exc.message))
@@ -322,7 +375,11 @@ def _import_batch(batch, organizations: dict[str, Organization], report: ImportR
                 new_sheets.append(prepared.sheet)
             elif dataset.organization_id != org.pk:
                 report.errors.append(
-                    (line.number, f"slug: {line.slug!r} belongs to another organization ({dataset.organization.slug})")
+                    (
+                        line.number,
+                        f"slug: {line.slug!r} belongs to another organization"
+                        f" ({dataset.organization.slug})",
+                    )
                 )
             elif dataset.current_version and dataset.current_version.datasheet == prepared.sheet:
                 report.unchanged += 1
@@ -352,7 +409,9 @@ def _import_batch(batch, organizations: dict[str, Organization], report: ImportR
                     files.sample, files.sample_name = f.blob, f.filename
             prepared.files = files
             number = (previous.number if previous else 0) + 1
-            version = DatasetVersion.objects.create(dataset=dataset, number=number, datasheet=prepared.sheet, published_at=now)
+            version = DatasetVersion.objects.create(
+                dataset=dataset, number=number, datasheet=prepared.sheet, published_at=now
+            )
             DatasetFile.objects.bulk_create(_file_rows(version, files))
             _apply(dataset, prepared, now=now)
             dataset.current_version = version

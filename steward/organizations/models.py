@@ -40,15 +40,21 @@ class Membership(models.Model):
         ADMIN = "admin", pgettext_lazy("membership role", "Admin")
         MEMBER = "member", pgettext_lazy("membership role", "Member")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["organization", "user"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "user"], name="organizations_membership_unique"),
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="organizations_membership_unique"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -40,7 +40,9 @@ def create_organization(
     slug = validate_slug(slug)
     name = name.strip()
     if not name or len(name) > 255:
-        raise OrganizationError("A name of 1 to 255 characters is required.", code="invalid_name", field="name")
+        raise OrganizationError(
+            "A name of 1 to 255 characters is required.", code="invalid_name", field="name"
+        )
     with transaction.atomic():
         if Organization.objects.filter(slug=slug).exists():
             raise OrganizationError(f"The slug {slug!r} is taken.", code="slug_taken", field="slug")

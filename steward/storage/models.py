@@ -13,7 +13,9 @@ class Blob(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(size_bytes__gte=0), name="storage_blob_size_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(size_bytes__gte=0), name="storage_blob_size_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:

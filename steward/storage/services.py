@@ -16,7 +16,9 @@ def store_blob(source: BinaryIO, *, prefix: str, filename: str, content_type: st
     size, sha256 = objectstore.put(key, source)
     try:
         with transaction.atomic():
-            return Blob.objects.create(key=key, size_bytes=size, sha256=sha256, content_type=content_type)
+            return Blob.objects.create(
+                key=key, size_bytes=size, sha256=sha256, content_type=content_type
+            )
     except IntegrityError:
         objectstore.delete(key)
         raise

@@ -26,14 +26,29 @@ def make_sheet(**overrides: Any) -> dict[str, Any]:
 
 
 def make_dataset(
-    organization: Organization, *, slug: str | None = None, archive: bytes | None = None, sample: bytes | None = None, **sheet: Any
+    organization: Organization,
+    *,
+    slug: str | None = None,
+    archive: bytes | None = None,
+    sample: bytes | None = None,
+    **sheet: Any,
 ) -> Dataset:
     files = VersionFiles()
     name = slug or "dataset"
     if archive is not None:
-        files.archive = store_blob(io.BytesIO(archive), prefix="test", filename=f"{name}.tar.gz", content_type="application/gzip")
+        files.archive = store_blob(
+            io.BytesIO(archive),
+            prefix="test",
+            filename=f"{name}.tar.gz",
+            content_type="application/gzip",
+        )
         files.archive_name = f"{name}.tar.gz"
     if sample is not None:
-        files.sample = store_blob(io.BytesIO(sample), prefix="test", filename=f"{name}-sample.tar.gz", content_type="application/gzip")
+        files.sample = store_blob(
+            io.BytesIO(sample),
+            prefix="test",
+            filename=f"{name}-sample.tar.gz",
+            content_type="application/gzip",
+        )
         files.sample_name = f"{name}-sample.tar.gz"
     return publish_dataset(organization, sheet=make_sheet(**sheet), slug=slug, files=files)

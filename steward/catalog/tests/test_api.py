@@ -15,21 +15,25 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 @pytest.fixture
 def catalogue(organization):
     """Five datasets in different languages, tasks, licences, prices and visibilities."""
+    org = organization
     return {
-        "lingala": make_dataset(organization, slug="lingala-radio", archive=b"ln-bytes", sample=b"s"),
+        "lingala": make_dataset(org, slug="lingala-radio", archive=b"ln-bytes", sample=b"s"),
         "swahili": make_dataset(
-            organization, slug="swahili-news", name="Habari za Kiswahili", locale="sw-KE", task="MT",
+            org, slug="swahili-news", name="Habari za Kiswahili", locale="sw-KE", task="MT",
             format="TSV", licenseAbbreviation="CC0-1.0", isPaid=True, basePriceCents=25000,
         ),
         "hazaragi": make_dataset(
-            organization, slug="hazaragi-stories", name="Hazaragi oral stories", locale="haz", task="NLP",
-            format="TXT", longDescription="Stories told in Hazaragi, recorded by the archive.",
+            org, slug="hazaragi-stories", name="Hazaragi oral stories", locale="haz",
+            task="NLP", format="TXT",
+            longDescription="Stories told in Hazaragi, recorded by the archive.",
         ),
         "romansh": make_dataset(
-            organization, slug="romansh-words", name="Pledari", locale="rm", task="LM",
+            org, slug="romansh-words", name="Pledari", locale="rm", task="LM",
             visibility="restricted", licenseAbbreviation="CC-BY-SA-4.0",
         ),
-        "private": make_dataset(organization, slug="secret-recordings", name="Secret", locale="mda", visibility="private"),
+        "private": make_dataset(
+            org, slug="secret-recordings", name="Secret", locale="mda", visibility="private"
+        ),
     }  # fmt: skip
 
 
@@ -43,7 +47,12 @@ def test_list_returns_listed_datasets_with_total(client, catalogue):
     body = response.json()
     # Private datasets are never listed; restricted ones are.
     assert body["total"] == 4
-    assert set(slugs(response)) == {"lingala-radio", "swahili-news", "hazaragi-stories", "romansh-words"}
+    assert set(slugs(response)) == {
+        "lingala-radio",
+        "swahili-news",
+        "hazaragi-stories",
+        "romansh-words",
+    }
 
 
 def test_summary_has_the_mdc_types(client, catalogue):
@@ -88,7 +97,9 @@ def test_private_dataset_is_404_to_anonymous_by_slug_and_id(client, catalogue):
 
 
 def test_removed_dataset_is_410_with_reason(client, catalogue):
-    Dataset.objects.filter(slug="lingala-radio").update(status="removed", removal_reason="Consent withdrawn.")
+    Dataset.objects.filter(slug="lingala-radio").update(
+        status="removed", removal_reason="Consent withdrawn."
+    )
     response = client.get("/api/datasets/lingala-radio")
     assert response.status_code == 410
     assert response.json()["error"] == "Consent withdrawn."
@@ -117,7 +128,10 @@ def test_removed_dataset_is_410_with_reason(client, catalogue):
         ("pricing=compensated", {"swahili-news"}),
         ("pricing=free", {"lingala-radio", "hazaragi-stories", "romansh-words"}),
         ("sample=true", {"lingala-radio"}),
-        ("uploadDate=today", {"lingala-radio", "swahili-news", "hazaragi-stories", "romansh-words"}),
+        (
+            "uploadDate=today",
+            {"lingala-radio", "swahili-news", "hazaragi-stories", "romansh-words"},
+        ),
         ("organization=radio-kinshasa&task=NLP", {"hazaragi-stories"}),
         ("q=secret", set()),  # private datasets stay out of search too
         ("task=XYZ", set()),  # a well-formed value nobody carries matches nothing
@@ -151,11 +165,17 @@ def test_sort_by_size_puts_largest_first(client, organization):
     make_dataset(organization, slug="large", archive=b"x" * 1000)
     make_dataset(organization, slug="empty")
     assert slugs(client.get("/api/datasets?sort=size")) == ["large", "small", "empty"]
-    assert slugs(client.get("/api/datasets?sort=size&sortDirection=asc")) == ["small", "large", "empty"]
+    assert slugs(client.get("/api/datasets?sort=size&sortDirection=asc")) == [
+        "small",
+        "large",
+        "empty",
+    ]
 
 
 def test_relevance_ranks_name_matches_first(client, organization):
-    make_dataset(organization, slug="mentions", name="Radio clips", longDescription="Some Yoruba in it.")
+    make_dataset(
+        organization, slug="mentions", name="Radio clips", longDescription="Some Yoruba in it."
+    )
     make_dataset(organization, slug="named", name="Yoruba speech", locale="yo")
     assert slugs(client.get("/api/datasets?q=yoruba"))[0] == "named"
 
@@ -217,7 +237,9 @@ def test_paths_need_no_trailing_slash(client, catalogue):
     assert client.get("/api/health").json() == {"status": "ok"}
 
 
-def test_list_makes_a_bounded_number_of_queries(client, organization, django_assert_max_num_queries):
+def test_list_makes_a_bounded_number_of_queries(
+    client, organization, django_assert_max_num_queries
+):
     for n in range(30):
         make_dataset(organization, slug=f"dataset-{n}", name=f"Corpus {n}")
     with django_assert_max_num_queries(3):

@@ -63,12 +63,22 @@ def test_reimport_of_a_changed_line_publishes_a_new_version_and_keeps_the_old():
     assert dataset.short_description == "Now with transcripts."
     assert list(dataset.versions.values_list("number", flat=True)) == [2, 1]
     # The published version 1 is frozen: its datasheet is what it was.
-    assert dataset.versions.get(number=1).datasheet["short_description"] == "Read speech from a community radio."
+    assert (
+        dataset.versions.get(number=1).datasheet["short_description"]
+        == "Read speech from a community radio."
+    )
 
 
 def test_reimport_keeps_the_files_of_the_previous_version(organization):
     make_dataset(organization, slug="with-files", archive=b"archive-bytes")
-    import_catalog([line(slug="with-files", organization={"name": organization.name, "slug": organization.slug})])
+    import_catalog(
+        [
+            line(
+                slug="with-files",
+                organization={"name": organization.name, "slug": organization.slug},
+            )
+        ]
+    )
     dataset = Dataset.objects.get(slug="with-files")
     assert dataset.current_version.number == 2
     assert dataset.current_version.files.get().blob.size_bytes == len(b"archive-bytes")
@@ -115,12 +125,22 @@ def test_unknown_fields_are_collected_once_each():
 
 
 def test_mdc_read_only_fields_are_accepted_quietly():
-    report = import_catalog([line(id="cmt95wvb80027qb6e2vezm3d9", sizeBytes=10, checksum="ab", createdAt="2026-01-01")])
+    report = import_catalog(
+        [line(id="cmt95wvb80027qb6e2vezm3d9", sizeBytes=10, checksum="ab", createdAt="2026-01-01")]
+    )
     assert report.unknown_fields == [] and report.created == 1
 
 
 def test_pricing_object_is_understood():
-    import_catalog([line(isPaid=..., basePriceCents=..., pricing={"isPaid": True, "basePriceCents": 9900, "currency": "usd"})])
+    import_catalog(
+        [
+            line(
+                isPaid=...,
+                basePriceCents=...,
+                pricing={"isPaid": True, "basePriceCents": 9900, "currency": "usd"},
+            )
+        ]
+    )
     dataset = Dataset.objects.get(slug="lingala-radio")
     assert dataset.is_paid and dataset.base_price_cents == 9900
 

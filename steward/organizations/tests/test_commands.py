@@ -11,7 +11,16 @@ pytestmark = pytest.mark.django_db
 
 def test_orgs_add_creates_an_approved_organization_owned_by_the_user():
     user = create_user("marie", email="marie@example.org")
-    call_command("orgs", "add", "radio-kinshasa", "--name", "Radio Kinshasa", "--owner", "marie", "--approved")
+    call_command(
+        "orgs",
+        "add",
+        "radio-kinshasa",
+        "--name",
+        "Radio Kinshasa",
+        "--owner",
+        "marie",
+        "--approved",
+    )
     org = Organization.objects.get(slug="radio-kinshasa")
     assert org.is_approved and org.approved_at is not None
     assert Membership.objects.get(organization=org).user == user

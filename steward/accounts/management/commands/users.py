@@ -16,7 +16,9 @@ class Command(BaseCommand):
         add.add_argument("--email", required=True)
         add.add_argument("--name", default="", help="full name")
         add.add_argument("--staff", action="store_true", help="platform staff (reviewer)")
-        add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+        add.add_argument(
+            "--password-stdin", action="store_true", help="read the password from stdin"
+        )
 
     def handle(self, *args, action, **options):
         password = None
