@@ -52,7 +52,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from random import Random
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -62,6 +62,7 @@ import requests
 SCRATCH_DATABASE = "steward_bench"
 CLIENTS = 16
 REQUEST_TIMEOUT = 10  # seconds, for every request
+WARM_UP_TIME_LIMIT = 60  # seconds
 LATENCY_TIME_LIMIT = 300  # seconds, however many requests are asked for
 SERVER_START_TIMEOUT = 60
 MAX_REQUESTS_PER_CLIENT = 1_000_000  # a bound on every throughput loop besides its deadline
@@ -402,36 +403,67 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def warm_up(session: requests.Session, base: str, rounds: int = 3) -> dict[str, int]:
-    """Send every query a few times; returns each query's `total`. A non-200 raises:
-    the mix itself would be wrong."""
-    totals = {}
-    for _ in range(rounds):
+def timed_get(session: requests.Session, url: str) -> tuple[float, requests.Response | None]:
+    """(milliseconds, response); the response is None when the request failed or timed out."""
+    started = time.perf_counter()
+    try:
+        response = session.get(url, timeout=REQUEST_TIMEOUT)
+    except requests.RequestException:
+        response = None
+    return (time.perf_counter() - started) * 1000, response
+
+
+@dataclass
+class Samples:
+    """Per query shape: the milliseconds of every request (a failed one counts for the time
+    it took to fail, a lower bound), how many failed, and how many datasets matched."""
+
+    ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    failed: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def all_ms(self) -> list[float]:
+        return [ms for values in self.ms.values() for ms in values]
+
+
+def check(url: str, response: requests.Response | None) -> bool:
+    """True for a 200; False for a failure or timeout. Any other status raises: the mix
+    itself would be wrong."""
+    if response is None:
+        return False
+    if response.status_code != 200:
+        raise RuntimeError(f"{url} -> {response.status_code}: {response.text}")
+    return True
+
+
+def warm_up(session: requests.Session, base: str, samples: Samples) -> None:
+    """Send every query of the mix a couple of times; records each query's `total`."""
+    deadline = time.monotonic() + WARM_UP_TIME_LIMIT
+    for _ in range(2):
         for query in QUERIES:
-            response = session.get(query.url(base), timeout=REQUEST_TIMEOUT)
-            if response.status_code != 200:
-                raise RuntimeError(f"{query.url(base)} -> {response.status_code}: {response.text}")
-            totals[query.label] = response.json()["total"]
-    return totals
+            if time.monotonic() > deadline:
+                print(f"  warm-up: stopped at its {WARM_UP_TIME_LIMIT} s limit")
+                return
+            ms, response = timed_get(session, query.url(base))
+            if check(query.url(base), response):
+                samples.totals[query.label] = response.json()["total"]
+            else:
+                print(f"  warm-up: {query.label!r} failed after {ms / 1000:.1f} s")
 
 
-def measure_latency(session: requests.Session, base: str, count: int) -> dict[str, list[float]]:
-    """Milliseconds per request, by query label, for `count` requests in turn."""
+def measure_latency(session: requests.Session, base: str, count: int, samples: Samples) -> None:
+    """Send `count` requests cycling through the mix, one at a time."""
     urls = [(query.label, query.url(base)) for query in QUERIES]
-    samples: dict[str, list[float]] = defaultdict(list)
     deadline = time.monotonic() + LATENCY_TIME_LIMIT
     for number in range(count):
         if time.monotonic() > deadline:
             print(f"  latency: stopped after {number} requests ({LATENCY_TIME_LIMIT} s limit)")
             break
         label, url = urls[number % len(urls)]
-        started = time.perf_counter()
-        response = session.get(url, timeout=REQUEST_TIMEOUT)
-        elapsed_ms = (time.perf_counter() - started) * 1000
-        if response.status_code != 200:
-            raise RuntimeError(f"{url} -> {response.status_code}: {response.text}")
-        samples[label].append(elapsed_ms)
-    return samples
+        ms, response = timed_get(session, url)
+        samples.ms[label].append(ms)
+        if not check(url, response):
+            samples.failed[label] += 1
 
 
 @dataclass
@@ -508,22 +540,26 @@ class Figure:
     unit: str
     target: str = ""
     passed: bool | None = None  # None: no target
+    decimals: int = 1
 
     def line(self) -> str:
         result = "" if self.passed is None else ("PASS" if self.passed else "FAIL")
-        value = f"{self.value:,.1f} {self.unit}"
+        value = f"{self.value:,.{self.decimals}f} {self.unit}"
         return f"  {self.name:28} {value:>16}   {self.target:>10}   {result}"
 
 
-def print_query_table(samples: dict[str, list[float]], totals: dict[str, int]) -> None:
-    print(f"  {'query shape':30} {'matches':>8} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+def print_query_table(samples: Samples) -> None:
+    header = f"{'query shape':30} {'matches':>8} {'n':>4} {'failed':>6}"
+    print(f"  {header} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for query in QUERIES:
-        values = samples.get(query.label)
+        values = samples.ms.get(query.label)
         if not values:
             continue
+        matches = samples.totals.get(query.label, "?")
+        row = f"{query.label:30} {matches:>8} {len(values):>4} {samples.failed[query.label]:>6}"
         print(
-            f"  {query.label:30} {totals.get(query.label, 0):>8} {len(values):>5}"
-            f" {percentile(values, 50):>8.1f} {percentile(values, 95):>8.1f} {max(values):>8.1f}"
+            f"  {row} {percentile(values, 50):>8.1f} {percentile(values, 95):>8.1f}"
+            f" {max(values):>8.1f}"
         )
 
 
@@ -572,18 +608,23 @@ def import_figures(env: dict[str, str], catalog: Path, count: int) -> list[Figur
 
 
 def latency_figures(base: str, count: int) -> list[Figure]:
+    samples = Samples()
     with requests.Session() as session:
-        totals = warm_up(session, base)
-        samples = measure_latency(session, base, count)
-    print_query_table(samples, totals)
-    values = [v for per_query in samples.values() for v in per_query]
+        warm_up(session, base, samples)
+        measure_latency(session, base, count, samples)
+    print_query_table(samples)
+    values = samples.all_ms()
     p99 = percentile(values, 99)
-    return [
+    figures = [
         Figure("search latency p50", percentile(values, 50), "ms"),
         Figure("search latency p95", percentile(values, 95), "ms"),
         Figure("search latency p99", p99, "ms", f"< {P99_TARGET_MS:g} ms", p99 < P99_TARGET_MS),
         Figure("search latency max", max(values), "ms"),
     ]
+    failed = sum(samples.failed.values())
+    if failed:
+        figures.append(Figure("latency requests failed", failed, f"of {len(values)}", decimals=0))
+    return figures
 
 
 def throughput_figures(base: str, clients: int, duration: float) -> list[Figure]:
@@ -592,10 +633,12 @@ def throughput_figures(base: str, clients: int, duration: float) -> list[Figure]
     figures = [
         Figure("health throughput", health.rate, "req/s"),
         Figure("search throughput", search.rate, "req/s"),
-        Figure("search / health", ratio, "", f">= {RATIO_TARGET:g}", ratio >= RATIO_TARGET),
+        Figure("search / health", ratio, "", f">= {RATIO_TARGET:g}", ratio >= RATIO_TARGET, 2),
     ]
     if health.errors or search.errors:
-        figures.append(Figure("failed requests", health.errors + search.errors, ""))
+        failed = health.errors + search.errors
+        sent = failed + health.ok + search.ok
+        figures.append(Figure("load requests failed", failed, f"of {sent}", decimals=0))
     return figures
 
 

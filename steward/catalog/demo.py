@@ -23,6 +23,7 @@ from steward.accounts.models import User
 from steward.accounts.services import create_user
 from steward.organizations.models import Organization
 from steward.organizations.services import create_organization
+from steward.storage.models import Blob
 from steward.storage.services import store_blob
 
 from .datasheet import clean_datasheet
@@ -755,6 +756,7 @@ DATASETS = [
 # -- Archive building -----------------------------------------------------------------
 
 
+# Cached because a sample archive repeats the first clips of its full archive.
 @lru_cache(maxsize=256)
 def synthetic_wav(seed: str) -> bytes:
     """0.5 to 1.2 s of speech-like sound (16 kHz mono 16-bit): a voiced tone with
@@ -873,12 +875,17 @@ def build_archive(spec: DemoDataset, *, sample: bool = False) -> bytes:
     """The dataset's archive (or its sample): everything under a `<slug>/` folder."""
     rows = SAMPLE_ROWS if sample else FULL_ROWS
     entries = _layout_entries(spec, rows)
-    readme = (
-        f"{spec.sheet['name']}\n\n{spec.sheet['longDescription']}\n\n"
-        f"Licence: {spec.sheet['licenseAbbreviation']}\nLayout: {spec.layout}\n"
-        f"{'Sample: a few rows of the full dataset.' if sample else ''}\n\n{DEMO_NOTE}\n"
-    )
-    entries["README.txt"] = readme.encode()
+    readme = [
+        spec.sheet["name"] + (" (sample: a few rows of the full dataset)" if sample else ""),
+        "",
+        spec.sheet["longDescription"],
+        "",
+        f"Licence: {spec.sheet['licenseAbbreviation']}",
+        f"Layout: {spec.layout}",
+        "",
+        DEMO_NOTE,
+    ]
+    entries["README.txt"] = ("\n".join(readme) + "\n").encode()
     return tar_gz({f"{spec.slug}/{path}": data for path, data in entries.items()})
 
 
@@ -897,7 +904,7 @@ class SeedReport:
         return bool(self.created_users or self.created_organizations or self.created_datasets)
 
 
-def _store(data: bytes, *, slug: str, filename: str):
+def _store(data: bytes, *, slug: str, filename: str) -> Blob:
     return store_blob(
         io.BytesIO(data),
         prefix=f"datasets/{slug}",

@@ -7,9 +7,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from steward.lib.errors import Gone, NotFound
 from steward.lib.text import fold
@@ -21,6 +20,7 @@ from .models import Dataset, Task, Visibility
 from .schemas import pricing_of
 
 HOME_NEWEST = 6
+FILTER_LISTS = ("locale", "task", "license", "format", "organization")
 ORGANIZATION_PAGE_SIZE = 20
 SORT_OPTIONS = [
     ("relevance", gettext_lazy("Best match")),
@@ -201,7 +201,8 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         "result": result,
         "cards": _cards(result.items) if result else [],
         "error": error,
-        "selected": {name: request.GET.getlist(name) for name in ("task", "locale", "license", "format", "organization")},
+        "selected": {name: request.GET.getlist(name) for name in FILTER_LISTS},
+        "sample_checked": request.GET.get("sample", "") not in ("", "false", "0"),
     }
     if not _is_htmx(request):
         languages = list(queries.list_languages_with_datasets())
@@ -218,8 +219,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         context["direction_options"] = DIRECTION_OPTIONS
         context["pricing_options"] = PRICING_OPTIONS
         context["filters_active"] = any(
-            request.GET.get(name)
-            for name in ("task", "locale", "license", "format", "organization", "pricing", "sample")
+            request.GET.get(name) for name in (*FILTER_LISTS, "pricing", "sample")
         )
     status = 400 if error else 200
     return _render_page_or_fragment(
@@ -279,9 +279,7 @@ def dataset_detail(request: HttpRequest, dataset_id: str) -> HttpResponse:
 
 
 def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    organization = get_object_or_404(
-        Organization, slug=slug, status=Organization.Status.APPROVED
-    )
+    organization = get_object_or_404(Organization, slug=slug, status=Organization.Status.APPROVED)
     error = ""
     result = None
     try:

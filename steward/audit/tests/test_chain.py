@@ -75,7 +75,8 @@ def test_an_inserted_entry_is_named(chain):
     _sql(
         "INSERT INTO audit_auditevent (seq, created_at, actor_id, actor_label, action, target_type,"
         " target_id, target_label, organization_id, ip, data, prev_hash, hash)"
-        " VALUES (3, %s, NULL, 'intruder', 'test.thing.forged', '', '', '', NULL, NULL, '{}', %s, %s)",
+        " VALUES (3, %s, NULL, 'intruder', 'test.thing.forged', '', '', '', NULL, NULL, '{}',"
+        " %s, %s)",
         [fake.created_at, chain[1].hash, "f" * 64],
     )
     result = verify_chain()
