@@ -4,8 +4,10 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _isolated_files(settings, tmp_path):
+def _test_settings(settings, tmp_path):
     settings.STEWARD_FILES_DIR = tmp_path / "files"
+    # Password hashing is slow by design; tests do not need its strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _user(username: str, **extra):
