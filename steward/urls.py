@@ -6,5 +6,10 @@ from steward.api import api
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("steward.accounts.urls")),
+    path("staff/", include("steward.moderation.urls")),
+    # Before the catalogue, whose organizations/<slug> would otherwise take organizations/apply.
+    path("", include("steward.organizations.urls")),
     path("", include("steward.catalog.urls")),
 ]

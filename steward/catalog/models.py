@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -78,6 +79,7 @@ class Dataset(models.Model):
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PUBLISHED)
     removal_reason = models.TextField(blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
     current_version = models.ForeignKey(
         "DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -192,3 +194,72 @@ class DatasetFile(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class Submission(models.Model):
+    """A proposed dataset version under review. The first approved submission creates the
+    dataset; later ones, made for an existing dataset, add versions to it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("submission status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("submission status", "Submitted")
+        IN_REVIEW = "in_review", pgettext_lazy("submission status", "In review")
+        EDITS_REQUESTED = "edits_requested", pgettext_lazy("submission status", "Changes requested")
+        APPROVED = "approved", pgettext_lazy("submission status", "Approved and published")
+        REJECTED = "rejected", pgettext_lazy("submission status", "Rejected")
+        RETRACTED = "retracted", pgettext_lazy("submission status", "Withdrawn")
+
+    class ConsentBasis(models.TextChoices):
+        INFORMED_CONSENT = "informed_consent", pgettext_lazy("consent basis", "Informed consent of every person in the data")
+        COMMUNITY_CONSENT = "community_consent", pgettext_lazy("consent basis", "Collective consent of the community, by its own process")
+        PUBLIC_DOMAIN = "public_domain", pgettext_lazy("consent basis", "Public domain or openly licensed sources")
+        NO_PERSONS = "no_persons", pgettext_lazy("consent basis", "No people are identifiable in the data")
+        OTHER = "other", pgettext_lazy("consent basis", "Other (explained in the attestation)")
+
+    public_id = models.CharField(max_length=25, unique=True)
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="submissions")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Set for a new version of a published dataset, and on the first approval.
+    dataset = models.ForeignKey(
+        Dataset, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
+    slug = models.SlugField(max_length=120, blank=True)
+    # Datasheet fields as far as they are filled in (snake_case keys, see datasheet.FIELDS).
+    datasheet = models.JSONField(default=dict)
+    rights_holder = models.CharField(_("who holds the rights"), max_length=500, blank=True)
+    consent_basis = models.CharField(
+        _("consent basis"), max_length=30, choices=ConsentBasis.choices, blank=True
+    )
+    rights_statement = models.TextField(_("rights and consent, in your words"), blank=True)
+    archive = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    archive_name = models.CharField(max_length=255, blank=True)
+    sample = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sample_name = models.CharField(max_length=255, blank=True)
+    agreed_to_submit_at = models.DateTimeField(null=True, blank=True)
+    exclusivity_opt_out_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    published_version = models.OneToOneField(
+        DatasetVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="submission"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every edit; an edit based on an older revision is refused (two tabs).
+    revision = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="catalog_submission_queue")]
+
+    def __str__(self) -> str:
+        return self.datasheet.get("name") or self.public_id
+
+    @property
+    def name(self) -> str:
+        return self.datasheet.get("name", "")
+
+    @property
+    def is_editable(self) -> bool:
+        return self.deleted_at is None and self.status in (self.Status.DRAFT, self.Status.EDITS_REQUESTED)

@@ -218,7 +218,8 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         context["sort_options"] = SORT_OPTIONS
         context["direction_options"] = DIRECTION_OPTIONS
         context["pricing_options"] = PRICING_OPTIONS
-        context["filters_active"] = any(
+        # On an error the panel stays closed so the message shows without scrolling.
+        context["filters_active"] = not error and any(
             request.GET.get(name) for name in (*FILTER_LISTS, "pricing", "sample")
         )
     status = 400 if error else 200

@@ -10,6 +10,7 @@ class Organization(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", pgettext_lazy("organization status", "Pending review")
         APPROVED = "approved", pgettext_lazy("organization status", "Approved")
+        REJECTED = "rejected", pgettext_lazy("organization status", "Rejected")
         SUSPENDED = "suspended", pgettext_lazy("organization status", "Suspended")
 
     slug = models.SlugField(max_length=100, unique=True)
@@ -18,6 +19,19 @@ class Organization(models.Model):
     country = models.CharField(_("country"), max_length=2, blank=True)
     website = models.URLField(_("website"), blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # What the application said, for the reviewers.
+    languages_served = models.TextField(_("languages served"), blank=True)
+    communities_served = models.TextField(_("communities served"), blank=True)
+    contact_name = models.CharField(_("contact name"), max_length=255, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    motivation = models.TextField(_("why it wants to publish"), blank=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
 
@@ -59,3 +73,23 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) in {self.organization}"
+
+
+class Invitation(models.Model):
+    """An invitation, sent by email, to join an organization with a role."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    token = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} to {self.organization}"
