@@ -128,7 +128,7 @@ def _cards(datasets: list[Dataset]) -> list[tuple[Dataset, str]]:
     return [(dataset, _price_label(dataset)) for dataset in datasets]
 
 
-def _plain_terms(abbreviation: str) -> list[str]:
+def _plain_terms(abbreviation: str) -> list:
     if not abbreviation:
         return [NO_LICENCE]
     return PLAIN_TERMS.get(abbreviation, [CUSTOM_LICENCE])
