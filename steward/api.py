@@ -10,6 +10,7 @@ from ninja.security import HttpBearer
 
 from steward.accounts.services import authenticate_api_key
 from steward.catalog.api import router as catalog_router
+from steward.catalog.api import submissions_router
 from steward.lib.errors import DomainError
 
 
@@ -76,3 +77,4 @@ def health(request):
 
 
 api.add_router("/datasets", catalog_router)
+api.add_router("/submissions", submissions_router)

@@ -127,9 +127,13 @@ def _clean(f: Field, value: Any) -> Any:
     return value
 
 
-def clean_datasheet(data: dict[str, Any], *, base: dict[str, Any] | None = None) -> dict[str, Any]:
+def clean_datasheet(
+    data: dict[str, Any], *, base: dict[str, Any] | None = None, draft: bool = False
+) -> dict[str, Any]:
     """Validate camelCase `data` over `base` (a stored datasheet); returns the full
-    snake_case datasheet. Unknown keys are the caller's business and are ignored here."""
+    snake_case datasheet. Unknown keys are the caller's business and are ignored here.
+
+    A `draft` may be paid without a price yet; everything else is checked as for publishing."""
     sheet = dict(DEFAULTS)
     if base:
         sheet.update({k: v for k, v in base.items() if k in DEFAULTS})
@@ -137,14 +141,16 @@ def clean_datasheet(data: dict[str, Any], *, base: dict[str, Any] | None = None)
         f = BY_API_NAME.get(api_name)
         if f is not None:
             sheet[f.name] = _clean(f, value)
-    _check_consistency(sheet)
+    _check_consistency(sheet, draft=draft)
     return sheet
 
 
-def _check_consistency(sheet: dict[str, Any]) -> None:
+def _check_consistency(sheet: dict[str, Any], *, draft: bool = False) -> None:
     if sheet["is_paid"]:
         price = sheet["base_price_cents"]
-        if price is None:
+        if price is None and draft:
+            sheet["currency"] = sheet["currency"] or "usd"
+        elif price is None:
             raise DatasheetError(
                 "basePriceCents: a paid dataset needs a price",
                 code="invalid_price",
@@ -180,3 +186,27 @@ def require_publishable(sheet: dict[str, Any]) -> None:
             raise DatasheetError(
                 f"{api_name}: this field is required", code="required", field=api_name
             )
+
+
+# What a submission needs before it can be sent for review (api name, snake_case name).
+REQUIRED_TO_SUBMIT = [
+    ("name", "name"),
+    ("longDescription", "long_description"),
+    ("locale", "locale"),
+    ("task", "task"),
+    ("format", "format"),
+    ("restrictions", "restrictions"),
+    ("forbiddenUsage", "forbidden_usage"),
+    ("pointOfContactFullName", "point_of_contact_full_name"),
+    ("pointOfContactEmail", "point_of_contact_email"),
+]
+
+
+def missing_for_submission(sheet: dict[str, Any]) -> list[str]:
+    """The camelCase names of the fields a complete datasheet still lacks."""
+    missing = [api for api, name in REQUIRED_TO_SUBMIT if not sheet.get(name)]
+    if not sheet.get("license_abbreviation") and not sheet.get("license"):
+        missing.append("licenseAbbreviation")
+    if sheet.get("is_paid") and not sheet.get("base_price_cents"):
+        missing.append("basePriceCents")
+    return missing

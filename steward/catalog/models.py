@@ -210,15 +210,33 @@ class Submission(models.Model):
         RETRACTED = "retracted", pgettext_lazy("submission status", "Withdrawn")
 
     class ConsentBasis(models.TextChoices):
-        INFORMED_CONSENT = "informed_consent", pgettext_lazy("consent basis", "Informed consent of every person in the data")
-        COMMUNITY_CONSENT = "community_consent", pgettext_lazy("consent basis", "Collective consent of the community, by its own process")
-        PUBLIC_DOMAIN = "public_domain", pgettext_lazy("consent basis", "Public domain or openly licensed sources")
-        NO_PERSONS = "no_persons", pgettext_lazy("consent basis", "No people are identifiable in the data")
+        INFORMED_CONSENT = (
+            "informed_consent",
+            pgettext_lazy("consent basis", "Informed consent of every person in the data"),
+        )
+        COMMUNITY_CONSENT = (
+            "community_consent",
+            pgettext_lazy(
+                "consent basis", "Collective consent of the community, by its own process"
+            ),
+        )
+        PUBLIC_DOMAIN = (
+            "public_domain",
+            pgettext_lazy("consent basis", "Public domain or openly licensed sources"),
+        )
+        NO_PERSONS = (
+            "no_persons",
+            pgettext_lazy("consent basis", "No people are identifiable in the data"),
+        )
         OTHER = "other", pgettext_lazy("consent basis", "Other (explained in the attestation)")
 
     public_id = models.CharField(max_length=25, unique=True)
-    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="submissions")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="submissions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     # Set for a new version of a published dataset, and on the first approval.
     dataset = models.ForeignKey(
         Dataset, null=True, blank=True, on_delete=models.PROTECT, related_name="submissions"
@@ -232,9 +250,13 @@ class Submission(models.Model):
         _("consent basis"), max_length=30, choices=ConsentBasis.choices, blank=True
     )
     rights_statement = models.TextField(_("rights and consent, in your words"), blank=True)
-    archive = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    archive = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     archive_name = models.CharField(max_length=255, blank=True)
-    sample = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sample = models.ForeignKey(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     sample_name = models.CharField(max_length=255, blank=True)
     agreed_to_submit_at = models.DateTimeField(null=True, blank=True)
     exclusivity_opt_out_at = models.DateTimeField(null=True, blank=True)
@@ -262,4 +284,7 @@ class Submission(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.deleted_at is None and self.status in (self.Status.DRAFT, self.Status.EDITS_REQUESTED)
+        return self.deleted_at is None and self.status in (
+            self.Status.DRAFT,
+            self.Status.EDITS_REQUESTED,
+        )

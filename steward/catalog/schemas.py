@@ -119,3 +119,61 @@ def dataset_summary(dataset: Dataset) -> dict:
         "languageName": dataset.language.name,
         "version": dataset.current_version.number if dataset.current_version_id else None,
     }
+
+
+def _iso_or_none(dt) -> str | None:
+    return _iso(dt) if dt else None
+
+
+def submission_payload(submission) -> dict:
+    """The MDC submission object (inside `{"submission": ...}`)."""
+    from .datasheet import FIELDS
+
+    sheet = submission.datasheet
+    out: dict = {
+        "id": submission.public_id,
+        "organizationId": submission.organization.slug,
+        "organization": {
+            "name": submission.organization.name,
+            "slug": submission.organization.slug,
+        },
+        "createdBy": submission.created_by.username,
+        "status": submission.status,
+        "slug": submission.slug or None,
+    }
+    for f in FIELDS:
+        value = sheet.get(f.name)
+        out[f.api_name] = None if value in ("", None) and f.kind != "bool" else value
+    out["exclusivityOptOut"] = _iso_or_none(submission.exclusivity_opt_out_at)
+    out["agreeToSubmit"] = _iso_or_none(submission.agreed_to_submit_at)
+    out.update(
+        {
+            "rightsHolder": submission.rights_holder or None,
+            "consentBasis": submission.consent_basis or None,
+            "rightsStatement": submission.rights_statement or None,
+            "submittedAt": _iso_or_none(submission.submitted_at),
+            "approvedDatasetId": submission.dataset.public_id
+            if submission.dataset and submission.status == "approved"
+            else None,
+            "dataset": {"id": submission.dataset.public_id} if submission.dataset else None,
+            "fileUploadId": None,
+            "fileUpload": _file(submission.archive, submission.archive_name),
+            "sampleFileReferenceId": None,
+            "sampleFile": _file(submission.sample, submission.sample_name),
+            "createdAt": _iso(submission.created_at),
+            "updatedAt": _iso(submission.updated_at),
+            "expiresAt": None,
+        }
+    )
+    return out
+
+
+def _file(blob, filename: str) -> dict | None:
+    if blob is None:
+        return None
+    return {
+        "filename": filename,
+        "sizeBytes": blob.size_bytes,
+        "checksum": blob.sha256,
+        "status": "completed",
+    }

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from steward.lib.errors import DomainError
+from steward.lib.errors import DomainError, Forbidden, Gone
 from steward.lib.ids import new_public_id
 from steward.lib.text import fold
 from steward.licensing.licences import PREDEFINED, licence_name
@@ -15,7 +15,7 @@ from steward.storage.models import Blob
 
 from .datasheet import require_publishable
 from .languages import language_code, language_info
-from .models import Dataset, DatasetFile, DatasetVersion, Language
+from .models import Dataset, DatasetFile, DatasetVersion, Language, Submission
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,118}[a-z0-9])?$")
 RESERVED_SLUGS = {"filters"}
@@ -417,3 +417,422 @@ def _import_batch(batch, organizations: dict[str, Organization], report: ImportR
             dataset.current_version = version
             dataset.save()
             report.updated += 1
+
+
+# Submissions: a proposed version, edited as a draft, sent for review, decided by staff.
+
+SUBMISSION_TRANSITIONS: dict[str, set[str]] = {
+    Submission.Status.DRAFT: {Submission.Status.SUBMITTED, Submission.Status.RETRACTED},
+    Submission.Status.SUBMITTED: {
+        Submission.Status.IN_REVIEW,
+        Submission.Status.EDITS_REQUESTED,
+        Submission.Status.APPROVED,
+        Submission.Status.REJECTED,
+        Submission.Status.RETRACTED,
+    },
+    Submission.Status.IN_REVIEW: {
+        Submission.Status.EDITS_REQUESTED,
+        Submission.Status.APPROVED,
+        Submission.Status.REJECTED,
+        Submission.Status.RETRACTED,
+    },
+    Submission.Status.EDITS_REQUESTED: {Submission.Status.SUBMITTED, Submission.Status.RETRACTED},
+    Submission.Status.APPROVED: set(),
+    Submission.Status.REJECTED: set(),
+    Submission.Status.RETRACTED: set(),
+}
+ATTESTATION_FIELDS = {
+    "rightsHolder": "rights_holder",
+    "consentBasis": "consent_basis",
+    "rightsStatement": "rights_statement",
+}
+
+
+class SubmissionError(DomainError):
+    """Codes: not_approved, not_a_member, not_editable, incomplete, not_agreed, conflict,
+    illegal_transition, published, invalid_attestation."""
+
+
+def _organization_for_new_submission(user, organization: Organization | None) -> Organization:
+    from steward.organizations.models import Membership
+    from steward.organizations.permissions import SUBMIT, can
+
+    if organization is not None:
+        if not can(user, organization, SUBMIT):
+            raise Forbidden("You are not a member of this organization.", code="not_a_member")
+        candidates = [organization]
+    else:
+        memberships = Membership.objects.filter(user=user).select_related("organization")
+        candidates = [m.organization for m in memberships]
+    approved = [org for org in candidates if org.is_approved]
+    if not approved:
+        raise Forbidden(
+            "Your organization is not approved to upload datasets yet. Apply for an organization,"
+            " or wait until the platform has reviewed it.",
+            code="not_approved",
+        )
+    if len(approved) > 1:
+        raise SubmissionError(
+            "You belong to several organizations; say which one (organizationSlug).",
+            code="organization_required",
+            field="organizationSlug",
+        )
+    return approved[0]
+
+
+def _lock_submission(submission: Submission) -> Submission:
+    return (
+        Submission.objects.select_for_update()
+        .select_related("organization", "dataset")
+        .get(pk=submission.pk)
+    )
+
+
+def _apply_attestation(submission: Submission, data: dict[str, Any]) -> None:
+    for api_name, attr in ATTESTATION_FIELDS.items():
+        if api_name not in data:
+            continue
+        value = data[api_name]
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise SubmissionError(
+                f"{api_name}: must be a string", code="invalid_attestation", field=api_name
+            )
+        value = value.strip()
+        if attr == "consent_basis" and value and value not in Submission.ConsentBasis.values:
+            raise SubmissionError(
+                f"{api_name}: {value!r} is not one of {', '.join(Submission.ConsentBasis.values)}",
+                code="invalid_attestation",
+                field=api_name,
+            )
+        if attr == "rights_holder" and len(value) > 500:
+            raise SubmissionError(
+                f"{api_name}: the limit is 500 characters", code="too_long", field=api_name
+            )
+        setattr(submission, attr, value)
+
+
+def _notify_staff(submission: Submission, subject: str, template: str) -> None:
+    from steward.accounts.models import User
+    from steward.lib.mail import send_after_commit
+
+    staff = list(User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True))
+    send_after_commit(staff, subject, template, {"submission": submission})
+
+
+def _notify_organization(
+    submission: Submission, subject: str, template: str, **context: Any
+) -> None:
+    from steward.lib.mail import send_after_commit
+    from steward.organizations.models import Membership
+
+    emails = list(
+        Membership.objects.filter(
+            organization=submission.organization,
+            role__in=[Membership.Role.OWNER, Membership.Role.ADMIN],
+        ).values_list("user__email", flat=True)
+    )
+    emails.append(submission.created_by.email)
+    send_after_commit(emails, subject, template, {"submission": submission, **context})
+
+
+def create_submission(
+    user,
+    *,
+    data: dict[str, Any],
+    organization: Organization | None = None,
+    dataset: Dataset | None = None,
+) -> Submission:
+    """Start a draft for the user's approved organization; for `dataset`, a new version of it."""
+    from steward.audit.services import record
+
+    from .datasheet import clean_datasheet
+
+    organization = _organization_for_new_submission(user, organization)
+    if dataset is not None and dataset.organization_id != organization.pk:
+        raise Forbidden("This dataset belongs to another organization.", code="not_yours")
+    if not isinstance(data.get("name"), str) or not data["name"].strip():
+        raise SubmissionError("name: this field is required", code="required", field="name")
+    base = (
+        dataset.current_version.datasheet
+        if dataset is not None and dataset.current_version
+        else None
+    )
+    sheet = clean_datasheet(data, base=base, draft=True)
+    with transaction.atomic():
+        submission = Submission(
+            public_id=new_public_id(),
+            organization=organization,
+            created_by=user,
+            dataset=dataset,
+            datasheet=sheet,
+            slug=dataset.slug if dataset is not None else "",
+        )
+        _apply_attestation(submission, data)
+        submission.save()
+        record(
+            actor=user,
+            action="catalog.submission.created",
+            target=submission,
+            organization_id=organization.pk,
+            data={"name": sheet["name"], "dataset": dataset.public_id if dataset else None},
+        )
+    return submission
+
+
+def update_submission(
+    submission: Submission, *, actor, data: dict[str, Any], expected_revision: int | None = None
+) -> Submission:
+    """Change draft fields; refuses a submission that is no longer editable and an edit
+    made from an out-of-date copy (`expected_revision`)."""
+    from steward.audit.services import record
+
+    from .datasheet import BY_API_NAME, clean_datasheet
+
+    with transaction.atomic():
+        submission = _lock_submission(submission)
+        if submission.deleted_at is not None:
+            raise Gone("This submission was deleted.", code="deleted")
+        if not submission.is_editable:
+            raise Forbidden(
+                f"This submission is {submission.get_status_display().lower()}"
+                " and can no longer be edited.",
+                code="not_editable",
+            )
+        if expected_revision is not None and expected_revision != submission.revision:
+            raise SubmissionError(
+                "This submission was changed elsewhere since you opened it; reload to see the"
+                " latest version, then make your change again.",
+                code="conflict",
+            )
+        if "slug" in data and data["slug"] not in (None, ""):
+            if submission.dataset_id is not None:
+                raise SubmissionError("slug: a new version keeps its dataset's slug", field="slug")
+            submission.slug = validate_slug(str(data["slug"]))
+        submission.datasheet = clean_datasheet(data, base=submission.datasheet, draft=True)
+        _apply_attestation(submission, data)
+        if "exclusivityOptOut" in data:
+            submission.exclusivity_opt_out_at = (
+                timezone.now() if submission.datasheet["exclusivity_opt_out"] else None
+            )
+        submission.revision += 1
+        submission.save()
+        changed = sorted(
+            k for k in data if k in BY_API_NAME or k in ATTESTATION_FIELDS or k == "slug"
+        )
+        record(
+            actor=actor,
+            action="catalog.submission.updated",
+            target=submission,
+            organization_id=submission.organization_id,
+            data={"fields": changed},
+        )
+    return submission
+
+
+def _transition(submission: Submission, to: str) -> None:
+    allowed = SUBMISSION_TRANSITIONS[submission.status]
+    if to not in allowed:
+        raise SubmissionError(
+            f"A submission that is {submission.get_status_display().lower()} cannot become"
+            f" {Submission.Status(to).label.lower()}.",
+            code="illegal_transition",
+        )
+    submission.status = to
+
+
+def submit_submission(submission: Submission, *, actor, agree_to_submit: bool) -> Submission:
+    """Send a complete draft (or a revised one) for review, with the rights attestation."""
+    from steward.audit.services import record
+
+    from .datasheet import missing_for_submission
+
+    if agree_to_submit is not True:
+        raise SubmissionError(
+            "agreeToSubmit: you must confirm that you have the right to submit this dataset"
+            " and that the datasheet is accurate",
+            code="not_agreed",
+            field="agreeToSubmit",
+        )
+    with transaction.atomic():
+        submission = _lock_submission(submission)
+        if submission.deleted_at is not None:
+            raise Gone("This submission was deleted.", code="deleted")
+        if submission.status == Submission.Status.SUBMITTED:
+            return submission  # a repeated submit changes nothing
+        if submission.status == Submission.Status.APPROVED:
+            raise Forbidden("This submission is already published.", code="published")
+        missing = missing_for_submission(submission.datasheet)
+        if missing:
+            raise SubmissionError(
+                f"The submission is incomplete; missing: {', '.join(missing)}",
+                code="incomplete",
+                field=missing[0],
+            )
+        require_publishable(submission.datasheet)
+        if not submission.rights_holder:
+            submission.rights_holder = submission.organization.name
+        previous = submission.status
+        _transition(submission, Submission.Status.SUBMITTED)
+        now = timezone.now()
+        submission.agreed_to_submit_at = now
+        submission.submitted_at = now
+        submission.save()
+        record(
+            actor=actor,
+            action="catalog.submission.submitted",
+            target=submission,
+            organization_id=submission.organization_id,
+            data={"resubmitted": previous == Submission.Status.EDITS_REQUESTED},
+        )
+        _notify_staff(
+            submission,
+            f"Submission to review: {submission.name}",
+            "catalog/email/submission_submitted.txt",
+        )
+    return submission
+
+
+def withdraw_submission(submission: Submission, *, actor) -> Submission:
+    """The organization takes a submission back; the record stays."""
+    from steward.audit.services import record
+
+    with transaction.atomic():
+        submission = _lock_submission(submission)
+        if submission.status == Submission.Status.RETRACTED:
+            return submission
+        if submission.status == Submission.Status.APPROVED:
+            raise Forbidden("This submission is already published.", code="published")
+        _transition(submission, Submission.Status.RETRACTED)
+        submission.save(update_fields=["status", "updated_at"])
+        record(
+            actor=actor,
+            action="catalog.submission.withdrawn",
+            target=submission,
+            organization_id=submission.organization_id,
+        )
+        _notify_staff(
+            submission,
+            f"Submission withdrawn: {submission.name}",
+            "catalog/email/submission_withdrawn.txt",
+        )
+    return submission
+
+
+def delete_submission(submission: Submission, *, actor) -> None:
+    """Delete a submission that was never published; afterwards it answers 410."""
+    from steward.audit.services import record
+
+    with transaction.atomic():
+        submission = _lock_submission(submission)
+        if submission.deleted_at is not None:
+            raise Gone("This submission was deleted.", code="deleted")
+        if submission.status == Submission.Status.APPROVED:
+            raise Forbidden("A published submission cannot be deleted.", code="published")
+        submission.deleted_at = timezone.now()
+        submission.status = Submission.Status.RETRACTED
+        submission.save(update_fields=["deleted_at", "status", "updated_at"])
+        record(
+            actor=actor,
+            action="catalog.submission.deleted",
+            target=submission,
+            organization_id=submission.organization_id,
+        )
+
+
+def start_review(submission: Submission, *, actor) -> Submission:
+    """A reviewer takes a submitted submission; taking one already in review changes nothing."""
+    from steward.audit.services import record
+
+    with transaction.atomic():
+        submission = _lock_submission(submission)
+        if submission.status == Submission.Status.IN_REVIEW:
+            return submission
+        _transition(submission, Submission.Status.IN_REVIEW)
+        submission.save(update_fields=["status", "updated_at"])
+        record(
+            actor=actor,
+            action="catalog.submission.review_started",
+            target=submission,
+            organization_id=submission.organization_id,
+        )
+    return submission
+
+
+def decide_submission(submission: Submission, *, actor, to: str, reason: str = "") -> Submission:
+    """Apply a reviewer's decision: approve (publishes a frozen version), request changes,
+    or reject. Changes and rejections need a reason, which the organization is sent."""
+    from steward.audit.services import record
+
+    if to not in (
+        Submission.Status.APPROVED,
+        Submission.Status.EDITS_REQUESTED,
+        Submission.Status.REJECTED,
+    ):
+        raise SubmissionError(f"{to!r} is not a decision", code="illegal_transition")
+    reason = reason.strip()
+    if to != Submission.Status.APPROVED and not reason:
+        raise SubmissionError(
+            "reason: say what must change, or why it is rejected", code="required", field="reason"
+        )
+    with transaction.atomic():
+        submission = _lock_submission(submission)
+        if submission.status == to:
+            return submission
+        _transition(submission, to)
+        submission.decided_at = timezone.now()
+        if to == Submission.Status.APPROVED:
+            _publish_submission(submission)
+        submission.save()
+        action = {
+            Submission.Status.APPROVED: "catalog.submission.approved",
+            Submission.Status.EDITS_REQUESTED: "catalog.submission.changes_requested",
+            Submission.Status.REJECTED: "catalog.submission.rejected",
+        }[to]
+        record(
+            actor=actor,
+            action=action,
+            target=submission,
+            organization_id=submission.organization_id,
+            data={
+                "reason": reason,
+                "version": submission.published_version.number
+                if submission.published_version
+                else None,
+            },
+        )
+        subject = {
+            Submission.Status.APPROVED: "Published",
+            Submission.Status.EDITS_REQUESTED: "Changes requested",
+            Submission.Status.REJECTED: "Not accepted",
+        }[to]
+        _notify_organization(
+            submission,
+            f"{subject}: {submission.name}",
+            "catalog/email/submission_decided.txt",
+            reason=reason,
+        )
+    return submission
+
+
+def _publish_submission(submission: Submission) -> None:
+    """Freeze the submission into a published version (a new dataset the first time).
+    Caller holds the submission lock."""
+    files = VersionFiles(
+        archive=submission.archive,
+        archive_name=submission.archive_name,
+        sample=submission.sample,
+        sample_name=submission.sample_name,
+    )
+    sheet = dict(submission.datasheet)
+    if submission.dataset is None:
+        slug = submission.slug or slug_for(sheet["name"])
+        if Dataset.objects.filter(slug=slug).exists():
+            slug = f"{slug[:110]}-{new_public_id()[1:7]}"
+        dataset = publish_dataset(submission.organization, sheet=sheet, slug=slug, files=files)
+        submission.dataset = dataset
+        submission.slug = dataset.slug
+        submission.published_version = dataset.current_version
+    else:
+        submission.published_version = publish_version(submission.dataset, sheet=sheet, files=files)
