@@ -24,7 +24,10 @@ class Review(models.Model):
         REJECT = "reject", pgettext_lazy("review decision", "Reject")
 
     submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="reviews")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty when an operator decided from the command line.
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     checklist = models.JSONField(default=dict)
     decision = models.CharField(max_length=20, choices=Decision.choices)
     reason = models.TextField(blank=True)
