@@ -1,7 +1,12 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+# Slugs that name pages under organizations/ (mounted before the public
+# organizations/<slug> page), so no organization may take them.
+RESERVED_SLUGS = frozenset({"apply", "new", "mine", "invitations"})
 
 
 class Organization(models.Model):
@@ -37,6 +42,12 @@ class Organization(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(slug__in=sorted(RESERVED_SLUGS)),
+                name="organizations_organization_slug_not_reserved",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -44,6 +55,18 @@ class Organization(models.Model):
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+    def can_become(self, status: str) -> bool:
+        return status in TRANSITIONS[self.Status(self.status)]
+
+
+# A rejection can be reconsidered; a suspension can be lifted by approving again.
+TRANSITIONS: dict[Organization.Status, set[Organization.Status]] = {
+    Organization.Status.PENDING: {Organization.Status.APPROVED, Organization.Status.REJECTED},
+    Organization.Status.APPROVED: {Organization.Status.SUSPENDED},
+    Organization.Status.REJECTED: {Organization.Status.APPROVED},
+    Organization.Status.SUSPENDED: {Organization.Status.APPROVED},
+}
 
 
 class Membership(models.Model):
@@ -75,21 +98,50 @@ class Membership(models.Model):
         return f"{self.user} ({self.role}) in {self.organization}"
 
 
+class InvitationQuerySet(models.QuerySet):
+    def open(self):
+        """Neither accepted, revoked nor expired."""
+        return self.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+
+
 class Invitation(models.Model):
     """An invitation, sent by email, to join an organization with a role."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="invitations")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
     email = models.EmailField()
-    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    role = models.CharField(
+        max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER
+    )
     token = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.email} to {self.organization}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and not self.is_expired
+
+    def is_addressed_to(self, user) -> bool:
+        """Whether `user` signed in with the address the invitation went to."""
+        email = getattr(user, "email", "") or ""
+        return bool(email) and email.casefold() == self.email.casefold()

@@ -96,12 +96,14 @@ def test_user_without_organization_gets_403(client, staff):
 def test_patch_echoes_every_field(client, owner, draft):
     fields = {
         **{k: v for k, v in COMPLETE.items() if k not in ("rightsHolder", "consentBasis")},
-        "license": "Custom", "licenseAbbreviation": "LOCAL-1.0", "licenseUrl": "https://example.org/l",
-        "other": "o", "additionalConditions": "a", "fundedByFullName": "F", "fundedByEmail": "f@example.org",
+        "license": "Custom", "licenseAbbreviation": "LOCAL-1.0",
+        "licenseUrl": "https://example.org/l", "other": "o", "additionalConditions": "a",
+        "fundedByFullName": "F", "fundedByEmail": "f@example.org",
         "legalContactFullName": "L", "legalContactEmail": "l@example.org", "createdByFullName": "C",
         "createdByEmail": "c@example.org", "intendedUsage": "i", "ethicalReviewProcess": "e",
         "showContactInfo": True, "showComplianceAttributes": True, "visibility": "restricted",
-        "autoApproveAccessRequests": True, "isPaid": True, "basePriceCents": 25000, "currency": "usd",
+        "autoApproveAccessRequests": True, "isPaid": True, "basePriceCents": 25000,
+        "currency": "usd",
     }  # fmt: skip
     body = call(client, "patch", f"/{draft.public_id}", bearer(owner), fields).json()["submission"]
     for key, value in fields.items():
