@@ -836,3 +836,52 @@ def _publish_submission(submission: Submission) -> None:
         submission.published_version = dataset.current_version
     else:
         submission.published_version = publish_version(submission.dataset, sheet=sheet, files=files)
+
+
+def remove_dataset(dataset: Dataset, *, actor, reason: str) -> Dataset:
+    """Take a dataset down: it leaves the catalogue and answers 410 with the public reason.
+    Its versions and files are kept, so the decision can be reversed."""
+    from steward.audit.services import record
+
+    reason = reason.strip()
+    if not reason:
+        raise CatalogError(
+            "reason: give the public reason for the takedown", code="required", field="reason"
+        )
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if dataset.status == Dataset.Status.REMOVED:
+            return dataset
+        dataset.status = Dataset.Status.REMOVED
+        dataset.removal_reason = reason
+        dataset.removed_at = timezone.now()
+        dataset.save(update_fields=["status", "removal_reason", "removed_at", "updated_at"])
+        record(
+            actor=actor,
+            action="catalog.dataset.removed",
+            target=dataset,
+            organization_id=dataset.organization_id,
+            data={"reason": reason},
+        )
+    return dataset
+
+
+def restore_dataset(dataset: Dataset, *, actor) -> Dataset:
+    """Put a taken-down dataset back in the catalogue."""
+    from steward.audit.services import record
+
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        if dataset.status == Dataset.Status.PUBLISHED:
+            return dataset
+        dataset.status = Dataset.Status.PUBLISHED
+        dataset.removal_reason = ""
+        dataset.removed_at = None
+        dataset.save(update_fields=["status", "removal_reason", "removed_at", "updated_at"])
+        record(
+            actor=actor,
+            action="catalog.dataset.restored",
+            target=dataset,
+            organization_id=dataset.organization_id,
+        )
+    return dataset

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from steward.audit.services import record
 from steward.catalog import services as catalog_services
@@ -8,7 +9,7 @@ from steward.catalog.models import Submission
 from steward.lib.errors import DomainError
 from steward.lib.mail import send_after_commit
 
-from .models import CHECKLIST, Comment, Review
+from .models import CHECKLIST, Comment, Report, Review
 
 
 class ReviewError(DomainError):
@@ -115,3 +116,163 @@ def review_queue(status: str | None = None):
 
 def checklist_labels() -> list[tuple[str, Any]]:
     return list(CHECKLIST)
+
+
+# Takedown reports.
+
+
+def report_dataset(dataset, *, reporter, email: str, kind: str, details: str) -> Report:
+    """Anyone, signed in or not, reports a dataset; staff are told at once."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from steward.accounts.models import User
+
+    if kind not in Report.Kind.values:
+        raise ReviewError(
+            f"kind: {kind!r} is not one of {', '.join(Report.Kind.values)}", field="kind"
+        )
+    details = details.strip()
+    if len(details) < 10:
+        raise ReviewError(
+            "details: describe the problem (at least 10 characters)",
+            code="required",
+            field="details",
+        )
+    if len(details) > 10_000:
+        raise ReviewError(
+            "details: the limit is 10,000 characters", code="too_long", field="details"
+        )
+    email = (email or (reporter.email if reporter else "")).strip()
+    if reporter is None:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ReviewError(
+                "email: give an address where we can answer you", field="email"
+            ) from None
+    with transaction.atomic():
+        report = Report.objects.create(
+            dataset=dataset, kind=kind, details=details, reporter=reporter, reporter_email=email
+        )
+        record(
+            actor=reporter,
+            action="moderation.report.created",
+            target=report,
+            organization_id=dataset.organization_id,
+            data={"kind": kind, "dataset": dataset.public_id},
+        )
+        staff = list(
+            User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
+        )
+        send_after_commit(
+            staff,
+            f"Report on {dataset.name}",
+            "moderation/email/report_created.txt",
+            {"report": report},
+        )
+    return report
+
+
+def _organization_emails(organization) -> list[str]:
+    from steward.organizations.models import Membership
+
+    return list(
+        Membership.objects.filter(
+            organization=organization, role__in=[Membership.Role.OWNER, Membership.Role.ADMIN]
+        ).values_list("user__email", flat=True)
+    )
+
+
+def _lock_report(report: Report) -> Report:
+    return (
+        Report.objects.select_for_update().select_related("dataset__organization").get(pk=report.pk)
+    )
+
+
+def take_down(report: Report, *, actor, public_reason: str) -> Report:
+    """Unpublish the reported dataset with a public reason; its organization is told."""
+    with transaction.atomic():
+        report = _lock_report(report)
+        if report.status == Report.Status.TAKEN_DOWN:
+            return report
+        if report.status != Report.Status.OPEN:
+            raise ReviewError("This report is already closed.", code="closed")
+        catalog_services.remove_dataset(report.dataset, actor=actor, reason=public_reason)
+        report.status = Report.Status.TAKEN_DOWN
+        report.resolution = public_reason.strip()
+        report.resolved_by = actor
+        report.resolved_at = timezone.now()
+        report.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+        record(
+            actor=actor,
+            action="moderation.report.taken_down",
+            target=report,
+            organization_id=report.dataset.organization_id,
+        )
+        send_after_commit(
+            _organization_emails(report.dataset.organization),
+            f"Taken down: {report.dataset.name}",
+            "moderation/email/taken_down.txt",
+            {"report": report},
+        )
+    return report
+
+
+def dismiss_report(report: Report, *, actor, resolution: str) -> Report:
+    """Close a report without action, saying why."""
+    resolution = resolution.strip()
+    if not resolution:
+        raise ReviewError(
+            "resolution: say why the report is dismissed", code="required", field="resolution"
+        )
+    with transaction.atomic():
+        report = _lock_report(report)
+        if report.status != Report.Status.OPEN:
+            raise ReviewError("This report is already closed.", code="closed")
+        report.status = Report.Status.DISMISSED
+        report.resolution = resolution
+        report.resolved_by = actor
+        report.resolved_at = timezone.now()
+        report.save(update_fields=["status", "resolution", "resolved_by", "resolved_at"])
+        record(
+            actor=actor,
+            action="moderation.report.dismissed",
+            target=report,
+            organization_id=report.dataset.organization_id,
+        )
+    return report
+
+
+def respond_to_report(report: Report, *, actor, response: str) -> Report:
+    """The organization answers a report about its dataset; staff are told."""
+    from steward.accounts.models import User
+
+    response = response.strip()
+    if not response:
+        raise ReviewError("response: write your answer", code="required", field="response")
+    if len(response) > 10_000:
+        raise ReviewError(
+            "response: the limit is 10,000 characters", code="too_long", field="response"
+        )
+    with transaction.atomic():
+        report = _lock_report(report)
+        report.organization_response = response
+        report.responded_at = timezone.now()
+        report.save(update_fields=["organization_response", "responded_at"])
+        record(
+            actor=actor,
+            action="moderation.report.answered",
+            target=report,
+            organization_id=report.dataset.organization_id,
+        )
+        staff = list(
+            User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
+        )
+        send_after_commit(
+            staff,
+            f"Answer to a report on {report.dataset.name}",
+            "moderation/email/report_answered.txt",
+            {"report": report},
+        )
+    return report
