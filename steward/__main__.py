@@ -13,9 +13,20 @@ COMMANDS = [
     ("serve", "Run the production web server (gunicorn; static files through whitenoise)."),
     ("check", "Check the configuration (add --deploy for production checks)."),
     ("users", "Manage users: `users add NAME --email E [--staff] [--password-stdin]`."),
-    ("orgs", "Manage organizations: `orgs add SLUG --name N --owner USER [--approved]`."),
+    (
+        "orgs",
+        "Manage organizations: `orgs add`, `orgs approve SLUG`, `orgs reject SLUG --reason R`.",
+    ),
     ("apikeys", "Manage API keys: `apikeys create USER [--name N]` prints a new key once."),
     ("import-catalog", "Import datasets from a JSON-lines file in the MDC dataset shape."),
+    (
+        "submissions",
+        "Review submissions: `list [--status S]`, `approve ID`, `reject ID --reason R`.",
+    ),
+    (
+        "audit",
+        "The audit log: `audit verify` checks that no entry was changed, removed or inserted.",
+    ),
 ]
 
 
