@@ -100,9 +100,7 @@ def get_invitation_for(user, token: str) -> Invitation:
     if user is None or not user.is_authenticated:
         raise Http404("Invitation not found")
     invitation = (
-        Invitation.objects.select_related("organization", "invited_by")
-        .filter(token=token)
-        .first()
+        Invitation.objects.select_related("organization", "invited_by").filter(token=token).first()
     )
     if invitation is None:
         raise Http404("Invitation not found")

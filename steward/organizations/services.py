@@ -120,7 +120,6 @@ def create_organization(
     country: str = "",
     website: str = "",
     approved: bool = False,
-    actor=None,
 ) -> Organization:
     """Create an organization (pending unless `approved`), with `owner` as its first owner."""
     with transaction.atomic():
@@ -135,13 +134,6 @@ def create_organization(
         )
         if owner is not None:
             Membership.objects.create(organization=org, user=owner, role=Membership.Role.OWNER)
-        record(
-            actor=actor,
-            action="organizations.organization.created",
-            target=org,
-            organization_id=org.pk,
-            data={"slug": org.slug, "status": org.status, "owner": getattr(owner, "username", "")},
-        )
     return org
 
 
@@ -195,12 +187,15 @@ def apply_for_organization(
             {
                 "organization": org,
                 "applicant": user,
-                "review_url": absolute_url(
-                    reverse("organizations:review-detail", args=[org.slug])
-                ),
+                "review_url": absolute_url(reverse("organizations:review-detail", args=[org.slug])),
             },
         )
     return org
+
+
+def _user_of(actor):
+    """The person behind an actor: a User, the owner of an ApiKey, or None for the system."""
+    return getattr(actor, "user", actor)
 
 
 def _applicant_emails(org: Organization) -> list[str]:
@@ -231,7 +226,7 @@ def approve_organization(org: Organization, *, actor) -> Organization:
         previous = org.status
         org.status = Organization.Status.APPROVED
         org.approved_at = timezone.now()
-        org.decided_by = actor
+        org.decided_by = _user_of(actor)
         org.decision_reason = ""
         org.save(update_fields=["status", "approved_at", "decided_by", "decision_reason"])
         record(
@@ -247,9 +242,7 @@ def approve_organization(org: Organization, *, actor) -> Organization:
             "organizations/email/organization_approved.txt",
             {
                 "organization": org,
-                "page_url": absolute_url(
-                    reverse("catalog:organization-detail", args=[org.slug])
-                ),
+                "page_url": absolute_url(reverse("catalog:organization-detail", args=[org.slug])),
                 "members_url": absolute_url(reverse("organizations:members", args=[org.slug])),
             },
         )
@@ -274,7 +267,7 @@ def reject_organization(org: Organization, *, actor, reason: str) -> Organizatio
             raise _illegal_transition(org, Organization.Status.REJECTED)
         previous = org.status
         org.status = Organization.Status.REJECTED
-        org.decided_by = actor
+        org.decided_by = _user_of(actor)
         org.decision_reason = reason
         org.save(update_fields=["status", "decided_by", "decision_reason"])
         record(
@@ -288,7 +281,11 @@ def reject_organization(org: Organization, *, actor, reason: str) -> Organizatio
             _applicant_emails(org),
             _("Your application for %(name)s") % {"name": org.name},
             "organizations/email/organization_rejected.txt",
-            {"organization": org, "reason": reason, "mine_url": absolute_url(reverse("organizations:mine"))},
+            {
+                "organization": org,
+                "reason": reason,
+                "mine_url": absolute_url(reverse("organizations:mine")),
+            },
         )
     return org
 
@@ -314,7 +311,7 @@ def _lock(org: Organization) -> Organization:
 
 def _require(actor, org: Organization, capability: str, message: str, code: str) -> None:
     # actor None is the system (CLI), which may do anything.
-    if actor is not None and not permissions.can(actor, org, capability):
+    if actor is not None and not permissions.can(_user_of(actor), org, capability):
         raise OrganizationForbidden(message, code=code)
 
 
@@ -393,7 +390,7 @@ def invite_member(org: Organization, *, actor, email: str, role: str) -> Invitat
             email=email,
             role=role,
             token=secrets.token_urlsafe(32),
-            invited_by=actor,
+            invited_by=_user_of(actor),
             expires_at=now + INVITATION_LIFETIME,
         )
         record(
@@ -410,7 +407,7 @@ def invite_member(org: Organization, *, actor, email: str, role: str) -> Invitat
             {
                 "invitation": invitation,
                 "organization": org,
-                "inviter": actor,
+                "inviter": _user_of(actor),
                 "accept_url": absolute_url(
                     reverse("organizations:invitation", args=[invitation.token])
                 ),
@@ -485,10 +482,7 @@ def change_member_role(membership: Membership, *, actor, role: str) -> Membershi
             _require_owner_manager(actor, org)
         _check_not_last_owner(
             membership,
-            _(
-                "%(name)s is the only owner. Make someone else an owner before changing "
-                "this role."
-            )
+            _("%(name)s is the only owner. Make someone else an owner before changing this role.")
             % {"name": membership.user.username},
         )
         previous = membership.role

@@ -6,7 +6,10 @@ from steward.organizations import services
 
 
 class Command(BaseCommand):
-    help = "Manage organizations: `orgs add SLUG --name N --owner USER [--approved]`."
+    help = (
+        "Manage organizations: `orgs add SLUG --name N --owner USER [--approved]`, "
+        "`orgs approve SLUG`, `orgs reject SLUG --reason R`."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -18,19 +21,38 @@ class Command(BaseCommand):
         add.add_argument("--country", default="")
         add.add_argument("--website", default="")
         add.add_argument("--description", default="")
+        approve = sub.add_parser("approve", help="approve an organization (emails its owners)")
+        approve.add_argument("slug")
+        reject = sub.add_parser("reject", help="reject an application (emails the reason)")
+        reject.add_argument("slug")
+        reject.add_argument("--reason", required=True, help="sent to the applicant")
 
     def handle(self, *args, action, **options):
+        handler = {"add": self.add, "approve": self.approve, "reject": self.reject}[action]
         try:
-            owner = get_user(options["owner"])
-            org = services.create_organization(
-                options["slug"],
-                name=options["name"],
-                owner=owner,
-                approved=options["approved"],
-                country=options["country"],
-                website=options["website"],
-                description=options["description"],
-            )
+            handler(**options)
         except DomainError as exc:
             raise CommandError(exc.message) from None
+
+    def add(self, **options):
+        owner = get_user(options["owner"])
+        org = services.create_organization(
+            options["slug"],
+            name=options["name"],
+            owner=owner,
+            approved=options["approved"],
+            country=options["country"],
+            website=options["website"],
+            description=options["description"],
+        )
         self.stdout.write(f"Created organization {org.slug} ({org.get_status_display()}).")
+
+    def approve(self, **options):
+        org = services.get_organization(options["slug"])
+        org = services.approve_organization(org, actor=None)
+        self.stdout.write(f"Organization {org.slug} is {org.get_status_display().lower()}.")
+
+    def reject(self, **options):
+        org = services.get_organization(options["slug"])
+        org = services.reject_organization(org, actor=None, reason=options["reason"])
+        self.stdout.write(f"Organization {org.slug} is {org.get_status_display().lower()}.")
