@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from steward.accounts.api import router as accounts_router
 from steward.accounts.services import authenticate_api_key
 from steward.catalog.api import router as catalog_router
 from steward.catalog.api import submissions_router
@@ -76,5 +77,6 @@ def health(request):
     return {"status": "ok"}
 
 
+api.add_router("/me", accounts_router)
 api.add_router("/datasets", catalog_router)
 api.add_router("/submissions", submissions_router)

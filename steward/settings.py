@@ -72,13 +72,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "template_partials",
+    # Before allauth, so that the templates in accounts/templates/ override allauth's.
+    "steward.accounts",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "axes",
     "steward",
     "steward.audit",
-    "steward.accounts",
     "steward.organizations",
     "steward.storage",
     "steward.catalog",
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "steward.accounts.middleware.StaffTwoFactorMiddleware",
     "steward.audit.context.RequestContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it answers locked-out log-ins.
@@ -194,6 +196,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Steward] "
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Steward"
+ACCOUNT_ADAPTER = "steward.accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "steward.accounts.forms.SignupForm"}
 
 # Repeated failed log-ins: after AXES_FAILURE_LIMIT failures for one username from one
 # address, log-in is refused for the cool-off period.
@@ -202,6 +206,8 @@ AXES_COOLOFF_TIME = env_int("STEWARD_LOGIN_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_FORM_FIELD = "login"
+# allauth authenticates with username= or email=, not login=: count failures per account.
+AXES_USERNAME_CALLABLE = "steward.accounts.lockout.lockout_username"
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_VERBOSE = False
 STEWARD_PLATFORM_FEE_RATE = env_str("STEWARD_PLATFORM_FEE_RATE", "0.05")

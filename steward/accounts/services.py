@@ -2,10 +2,14 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+import pycountry
+from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from steward.audit.services import record
 from steward.lib.errors import DomainError, from_validation_error
 
 from .models import ApiKey, User
@@ -17,7 +21,19 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class AccountError(DomainError):
-    """Codes: username_taken, email_taken, invalid_username, unknown_user."""
+    """Codes: username_taken, email_taken, invalid_username, unknown_user, invalid_country,
+    invalid."""
+
+
+def _check_country(country: str) -> None:
+    if not country:
+        return
+    # pycountry ignores case; the stored code must be the canonical upper-case one.
+    found = pycountry.countries.get(alpha_2=country)
+    if found is None or found.alpha_2 != country:
+        raise AccountError(
+            _("Choose a country from the list."), code="invalid_country", field="country"
+        )
 
 
 def create_user(
@@ -27,8 +43,14 @@ def create_user(
     password: str | None = None,
     is_staff: bool = False,
     full_name: str = "",
+    country: str = "",
+    organization_type: str = "",
+    email_verified: bool = True,
 ) -> User:
-    """Create an active user; the username and email must be free."""
+    """Create an active user; the username and email must be free.
+
+    An operator creating an account (CLI, demo) vouches for the address, so it counts as
+    verified; sign-up passes `email_verified=False` and allauth then asks for confirmation."""
     username = username.strip()
     email = email.strip().lower()
     if not username or len(username) > 150:
@@ -46,7 +68,15 @@ def create_user(
             raise AccountError(
                 f"The email {email!r} is already registered.", code="email_taken", field="email"
             )
-        user = User(username=username, email=email, is_staff=is_staff, full_name=full_name)
+        _check_country(country)
+        user = User(
+            username=username,
+            email=email,
+            is_staff=is_staff,
+            full_name=full_name,
+            country=country,
+            organization_type=organization_type,
+        )
         if password:
             user.set_password(password)
         else:
@@ -56,6 +86,66 @@ def create_user(
         except ValidationError as exc:
             raise from_validation_error(exc, AccountError) from None
         user.save()
+        if email_verified:
+            EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def sign_up_user(
+    username: str,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    country: str,
+    organization_type: str,
+) -> User:
+    """Create the account of someone signing up; their email address is not verified yet."""
+    with transaction.atomic():
+        user = create_user(
+            username,
+            email=email,
+            password=password,
+            full_name=full_name,
+            country=country,
+            organization_type=organization_type,
+            email_verified=False,
+        )
+        record(
+            actor=user,
+            action="accounts.user.signed_up",
+            target=user,
+            data={"country": country, "organization_type": organization_type},
+        )
+    return user
+
+
+def update_profile(
+    user: User, *, actor: User, full_name: str, country: str, organization_type: str
+) -> User:
+    """Save the profile fields of `user`; the country must be an ISO 3166 alpha-2 code."""
+    with transaction.atomic():
+        _check_country(country)
+        user = User.objects.select_for_update().get(pk=user.pk)
+        changes = {
+            field: value
+            for field, value in [
+                ("full_name", full_name.strip()),
+                ("country", country),
+                ("organization_type", organization_type),
+            ]
+            if getattr(user, field) != value
+        }
+        if not changes:
+            return user
+        for field, value in changes.items():
+            setattr(user, field, value)
+        try:
+            user.clean_fields(exclude=[f.name for f in User._meta.fields if f.name not in changes])
+        except ValidationError as exc:
+            raise from_validation_error(exc, AccountError) from None
+        user.save(update_fields=list(changes))
+        record(actor=actor, action="accounts.user.updated", target=user, data=changes)
     return user
 
 
@@ -72,21 +162,39 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_key(user: User, *, name: str = "") -> tuple[ApiKey, str]:
-    """Create a key for `user`; returns the row and the secret, which is never stored."""
+def create_api_key(user: User, *, name: str = "", actor: User | None = None) -> tuple[ApiKey, str]:
+    """Create a key for `user`; returns the row and the secret, which is never stored.
+
+    `actor` None means an operator on the command line (the system)."""
     prefix = secrets.token_hex(4)
     secret = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    api_key = ApiKey.objects.create(
-        user=user, name=name[:100], prefix=prefix, key_hash=hash_key(secret)
-    )
+    with transaction.atomic():
+        api_key = ApiKey.objects.create(
+            user=user, name=name.strip()[:100], prefix=prefix, key_hash=hash_key(secret)
+        )
+        record(
+            actor=actor,
+            action="accounts.apikey.created",
+            target=api_key,
+            data={"prefix": prefix, "name": api_key.name, "user": user.username},
+        )
     return api_key, secret
 
 
-def revoke_api_key(api_key: ApiKey) -> ApiKey:
-    """Revoke the key; a revoked key never authenticates again."""
-    if api_key.revoked_at is None:
+def revoke_api_key(api_key: ApiKey, *, actor: User | None = None) -> ApiKey:
+    """Revoke the key; a revoked key never authenticates again. Revoking twice is a no-op."""
+    with transaction.atomic():
+        api_key = ApiKey.objects.select_for_update().select_related("user").get(pk=api_key.pk)
+        if api_key.revoked_at is not None:
+            return api_key
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
+        record(
+            actor=actor,
+            action="accounts.apikey.revoked",
+            target=api_key,
+            data={"prefix": api_key.prefix, "name": api_key.name, "user": api_key.user.username},
+        )
     return api_key
 
 
