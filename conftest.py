@@ -66,7 +66,12 @@ def outsider(db):
 
 @pytest.fixture
 def staff(db):
-    return _user("reviewer", is_staff=True)
+    """A reviewer, with the authenticator app that staff need to use the site."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    user = _user("reviewer", is_staff=True)
+    TOTP.activate(user, generate_totp_secret())
+    return user
 
 
 @pytest.fixture

@@ -193,7 +193,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _base.scheme
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Steward] "
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Per-account lock-out is django-axes's job (below); allauth only slows one address.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Steward"
 ACCOUNT_ADAPTER = "steward.accounts.adapter.AccountAdapter"

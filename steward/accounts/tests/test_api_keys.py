@@ -1,7 +1,6 @@
 """API keys: managed on /account/api-keys, shown once, revocable; the API refuses bad keys."""
 
 import pytest
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -129,9 +128,6 @@ def test_revoking_asks_for_confirmation_then_revokes(client, member, member_key)
 )
 def test_only_the_owner_of_a_key_sees_or_revokes_it(client, request, member_key, persona, status):
     user = request.getfixturevalue(persona)
-    if persona == "staff":
-        # Staff need two-factor authentication before they reach any page.
-        TOTP.activate(user, generate_totp_secret())
     if user.is_authenticated:
         client.force_login(user)
 

@@ -24,7 +24,15 @@ def _current_code(secret: str) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
-def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, staff):
+@pytest.fixture
+def new_staff(staff):
+    """A reviewer who has not set up an authenticator app yet."""
+    Authenticator.objects.filter(user=staff).delete()
+    return staff
+
+
+def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, new_staff):
+    staff = new_staff
     client.force_login(staff)
     for url in [reverse("accounts:profile"), reverse("catalog:home"), "/admin/"]:
         response = client.get(url)
@@ -32,7 +40,8 @@ def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, staff):
         assert response["Location"] == reverse("mfa_activate_totp")
 
 
-def test_staff_without_an_authenticator_still_reach_log_out_set_up_and_the_api(client, staff):
+def test_staff_without_an_authenticator_still_reach_log_out_set_up_and_the_api(client, new_staff):
+    staff = new_staff
     client.force_login(staff)
     _, secret = create_api_key(staff, name="ci")
 
@@ -47,7 +56,6 @@ def test_staff_without_an_authenticator_still_reach_log_out_set_up_and_the_api(c
 
 
 def test_staff_with_an_authenticator_use_the_site(client, staff):
-    TOTP.activate(staff, generate_totp_secret())
     client.force_login(staff)
     assert client.get(reverse("accounts:profile")).status_code == 200
 
@@ -58,7 +66,8 @@ def test_two_factor_is_optional_for_everyone_else(client, request, persona):
     assert client.get(reverse("accounts:profile")).status_code == 200
 
 
-def test_staff_log_in_then_set_up_an_authenticator_app(client, staff, log_in):
+def test_staff_log_in_then_set_up_an_authenticator_app(client, new_staff, log_in):
+    staff = new_staff
     response = log_in("reviewer", follow=True)
     chain = [url for url, _ in response.redirect_chain]
     assert chain[:2] == ["/", reverse("mfa_activate_totp")]
@@ -103,7 +112,6 @@ def test_with_an_authenticator_log_in_asks_for_a_code(client, member, log_in):
 
 
 def test_the_admin_log_in_goes_through_the_log_in_that_asks_for_the_code(client, staff):
-    TOTP.activate(staff, generate_totp_secret())
 
     response = client.get("/admin/login/?next=/admin/")
 
