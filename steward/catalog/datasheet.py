@@ -156,7 +156,7 @@ def _check_consistency(sheet: dict[str, Any], *, draft: bool = False) -> None:
                 code="invalid_price",
                 field="basePriceCents",
             )
-        if not MIN_PRICE_CENTS <= price <= MAX_PRICE_CENTS:
+        if price is not None and not MIN_PRICE_CENTS <= price <= MAX_PRICE_CENTS:
             raise DatasheetError(
                 f"basePriceCents: {price} is outside {MIN_PRICE_CENTS}..{MAX_PRICE_CENTS}",
                 code="invalid_price",

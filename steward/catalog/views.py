@@ -2,22 +2,41 @@ from decimal import Decimal
 
 import langcodes
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from steward.lib.errors import Gone, NotFound
+from steward.lib.errors import DomainError, Forbidden, Gone, NotFound
 from steward.lib.text import fold
 from steward.organizations.models import Organization
+from steward.organizations.permissions import CAPABILITIES, SUBMIT, can
 
-from . import queries
+from . import queries, services
+from .forms import (
+    REVIEW_STEP,
+    STEP_KEYS,
+    STEPS,
+    CommentForm,
+    NewSubmissionForm,
+    StepForm,
+    SubmitForm,
+    add_domain_error,
+    datasheet_summary,
+    missing_fields,
+)
 from .languages import language_code
-from .models import Dataset, Task, Visibility
+from .models import Dataset, Submission, Task, Visibility
+from .permissions import get_submission_for
 from .schemas import pricing_of
+from .services import SUBMISSION_TRANSITIONS
 
 HOME_NEWEST = 6
 FILTER_LISTS = ("locale", "task", "license", "format", "organization")
@@ -301,3 +320,279 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request, "catalog/organization_detail.html", context, status=400 if error else 200
     )
+
+
+# --- Submissions: an organization's drafts, step by step, and what became of them ---
+
+
+def _get_submission(request: HttpRequest, public_id: str, *, edit: bool = False) -> Submission:
+    """The submission through its one door; `edit` admits members only (not staff)."""
+    try:
+        return get_submission_for(request.user, public_id, edit=edit)
+    except (NotFound, Gone):
+        raise Http404("Submission not found") from None
+    except Forbidden as exc:
+        raise PermissionDenied(exc.message) from None
+
+
+def _submitting_organizations(user) -> list[Organization]:
+    """The organizations in which `user` holds the SUBMIT capability."""
+    roles = [role for role, capabilities in CAPABILITIES.items() if SUBMIT in capabilities]
+    return list(
+        Organization.objects.filter(memberships__user=user, memberships__role__in=roles)
+        .distinct()
+        .order_by("name")
+    )
+
+
+def _edit_url(submission: Submission, step: str = "") -> str:
+    url = reverse("catalog:submission-edit", args=[submission.public_id])
+    return f"{url}?step={step}" if step else url
+
+
+def _render_submission(
+    request: HttpRequest,
+    submission: Submission,
+    step_key: str,
+    *,
+    form: StepForm | None = None,
+    submit_form: SubmitForm | None = None,
+    comment_form: CommentForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    is_member = can(request.user, submission.organization, SUBMIT)
+    may_edit = is_member and submission.is_editable
+    if not may_edit:
+        step_key, form = REVIEW_STEP, None
+    missing = missing_fields(submission)
+    steps = [
+        {
+            "key": step.key,
+            "title": step.title,
+            "missing": sum(1 for item in missing if item["step"].key == step.key),
+        }
+        for step in STEPS
+    ]
+    steps.append({"key": REVIEW_STEP, "title": _("Review and submit"), "missing": 0})
+    index = STEP_KEYS.index(step_key)
+    decision = None
+    if submission.status in (Submission.Status.EDITS_REQUESTED, Submission.Status.REJECTED):
+        decision = submission.reviews.select_related("reviewer").first()
+    withdrawable = Submission.Status.RETRACTED in SUBMISSION_TRANSITIONS[submission.status]
+    context = {
+        "submission": submission,
+        "is_member": is_member,
+        "may_edit": may_edit,
+        "steps": steps,
+        "step": steps[index],
+        "next_step": steps[index + 1] if index + 1 < len(steps) else None,
+        "form": form,
+        "summary": datasheet_summary(submission) if step_key == REVIEW_STEP else [],
+        "missing": missing,
+        "submit_form": submit_form or SubmitForm(),
+        "decision": decision,
+        "may_withdraw": is_member and withdrawable and submission.status != Submission.Status.DRAFT,
+        "may_delete": is_member
+        and submission.status
+        in (Submission.Status.DRAFT, Submission.Status.RETRACTED, Submission.Status.REJECTED),
+        "comments": submission.comments.select_related("author"),
+        "comment_form": comment_form or CommentForm(),
+        "comment_url": reverse("catalog:submission-comment", args=[submission.public_id])
+        if is_member
+        else "",
+        "error": error,
+    }
+    return render(request, "catalog/submission_edit.html", context, status=status)
+
+
+@login_required
+def submission_list(request: HttpRequest) -> HttpResponse:
+    organizations = _submitting_organizations(request.user)
+    submissions = Submission.objects.filter(
+        organization__in=organizations, deleted_at__isnull=True
+    ).select_related("organization", "dataset")
+    context = {
+        "submissions": submissions,
+        "organizations": organizations,
+        "may_start": any(org.is_approved for org in organizations),
+    }
+    return render(request, "catalog/submission_list.html", context)
+
+
+@login_required
+def submission_new(request: HttpRequest) -> HttpResponse:
+    """Start a draft; with `?dataset=<id>`, a new version of a published dataset."""
+    dataset = None
+    if dataset_id := request.GET.get("dataset", ""):
+        try:
+            dataset = queries.get_dataset_for(request.user, dataset_id)
+        except (NotFound, Gone):
+            raise Http404("Dataset not found") from None
+        if not can(request.user, dataset.organization, SUBMIT):
+            raise PermissionDenied("Only members of its organization propose new versions.")
+        organizations = [dataset.organization]
+    else:
+        organizations = [o for o in _submitting_organizations(request.user) if o.is_approved]
+    initial = {"name": dataset.name} if dataset else {}
+    form = NewSubmissionForm(request.POST or None, organizations=organizations, initial=initial)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            chosen = form.cleaned_data.get("organization")
+            organization = form.organizations[chosen] if chosen else next(iter(organizations), None)
+            try:
+                submission = services.create_submission(
+                    request.user,
+                    data={"name": form.cleaned_data["name"]},
+                    organization=organization,
+                    dataset=dataset,
+                )
+            except DomainError as exc:
+                form.add_domain_error(exc)
+                status = exc.status
+            else:
+                messages.success(request, _("Draft started. Fill in each step, then submit it."))
+                return redirect(_edit_url(submission, STEPS[0].key))
+    context = {"form": form, "dataset": dataset, "organizations": organizations}
+    return render(request, "catalog/submission_new.html", context, status=status)
+
+
+@login_required
+def submission_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    """One step of the datasheet; each save keeps the draft. Read-only once sent."""
+    submission = _get_submission(request, public_id, edit=request.method == "POST")
+    step_key = request.GET.get("step", "")
+    if step_key and step_key not in STEP_KEYS:
+        raise Http404("No such step")
+    if not step_key:
+        # A returning draft starts at the top; anything sent once opens on its summary.
+        step_key = STEPS[0].key if submission.status == Submission.Status.DRAFT else REVIEW_STEP
+    step = next((s for s in STEPS if s.key == step_key), None)
+    if request.method != "POST":
+        form = None
+        if step is not None:
+            form = step.form_class(
+                initial=step.form_class.initial_for(submission), submission=submission
+            )
+        return _render_submission(request, submission, step_key, form=form)
+
+    if step is None:
+        raise Http404("The review step has no fields to save")
+    if not submission.is_editable:
+        error = _("This submission is %(status)s and can no longer be edited.") % {
+            "status": submission.get_status_display().lower()
+        }
+        return _render_submission(request, submission, step_key, error=error, status=403)
+    form = step.form_class(request.POST, submission=submission)
+    status = 400
+    if form.is_valid():
+        try:
+            services.update_submission(
+                submission,
+                actor=request.user,
+                data=form.to_data(),
+                expected_revision=form.cleaned_data["revision"],
+            )
+        except DomainError as exc:
+            form.add_domain_error(exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Draft saved."))
+            if request.POST.get("then") == "next":
+                step_key = STEP_KEYS[STEP_KEYS.index(step_key) + 1]
+            return redirect(_edit_url(submission, step_key))
+    return _render_submission(request, submission, step_key, form=form, status=status)
+
+
+@login_required
+@require_POST
+def submission_submit(request: HttpRequest, public_id: str) -> HttpResponse:
+    submission = _get_submission(request, public_id, edit=True)
+    form = SubmitForm(request.POST)
+    form.is_valid()  # a checkbox is always valid; the service decides
+    if submission.is_editable and missing_fields(submission):
+        form.add_error(None, _("Fill in the missing fields listed below first."))
+        return _render_submission(request, submission, REVIEW_STEP, submit_form=form, status=400)
+    try:
+        services.submit_submission(
+            submission, actor=request.user, agree_to_submit=form.cleaned_data["agreeToSubmit"]
+        )
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return _render_submission(
+            request, submission, REVIEW_STEP, submit_form=form, status=exc.status
+        )
+    messages.success(
+        request, _("Sent for review. The reviewers have been told; you will get an email.")
+    )
+    return redirect(_edit_url(submission))
+
+
+def _confirm(request: HttpRequest, submission: Submission, action: str, do) -> HttpResponse:
+    """A confirmation page for withdrawing or deleting; the POST carries it out."""
+    error, status = "", 200
+    if request.method == "POST":
+        try:
+            return do()
+        except DomainError as exc:
+            error, status = exc.message, exc.status
+    context = {"submission": submission, "action": action, "error": error}
+    return render(request, "catalog/submission_confirm.html", context, status=status)
+
+
+@login_required
+def submission_withdraw(request: HttpRequest, public_id: str) -> HttpResponse:
+    submission = _get_submission(request, public_id, edit=True)
+
+    def withdraw() -> HttpResponse:
+        services.withdraw_submission(submission, actor=request.user)
+        messages.success(request, _("Withdrawn. The reviewers will not look at it any more."))
+        return redirect(_edit_url(submission))
+
+    return _confirm(request, submission, "withdraw", withdraw)
+
+
+@login_required
+def submission_delete(request: HttpRequest, public_id: str) -> HttpResponse:
+    submission = _get_submission(request, public_id, edit=True)
+
+    def delete() -> HttpResponse:
+        services.delete_submission(submission, actor=request.user)
+        messages.success(request, _("Deleted."))
+        return redirect("catalog:submission-list")
+
+    return _confirm(request, submission, "delete", delete)
+
+
+@login_required
+@require_POST
+def submission_comment(request: HttpRequest, public_id: str) -> HttpResponse:
+    """A member writes to the reviewers; htmx gets the thread back, others the page."""
+    # Comments belong to moderation, which comes after the catalogue; imported here only.
+    from steward.moderation.services import add_comment
+
+    submission = _get_submission(request, public_id, edit=True)
+    form = CommentForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            add_comment(submission, author=request.user, body=form.cleaned_data["body"])
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            status = exc.status
+        else:
+            if not _is_htmx(request):
+                messages.success(request, _("Message sent to the reviewers."))
+                return redirect(_edit_url(submission) + "#comments")
+            form, status = CommentForm(), 200
+    if _is_htmx(request):
+        context = {
+            "comments": submission.comments.select_related("author"),
+            "comment_form": form,
+            "comment_url": request.path,
+            "thread_title": _("Messages with the reviewers"),
+        }
+        return render(request, "catalog/submission_comments.html", context, status=status)
+    return _render_submission(request, submission, REVIEW_STEP, comment_form=form, status=status)
