@@ -288,3 +288,19 @@ class Submission(models.Model):
             self.Status.DRAFT,
             self.Status.EDITS_REQUESTED,
         )
+
+
+class Comment(models.Model):
+    """A message on a submission, between the submitting organization and the reviewers."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    by_staff = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Comment by {self.author} on {self.submission}"

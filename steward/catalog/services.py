@@ -15,7 +15,7 @@ from steward.storage.models import Blob
 
 from .datasheet import require_publishable
 from .languages import language_code, language_info
-from .models import Dataset, DatasetFile, DatasetVersion, Language, Submission
+from .models import Comment, Dataset, DatasetFile, DatasetVersion, Language, Submission
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,118}[a-z0-9])?$")
 RESERVED_SLUGS = {"filters"}
@@ -885,3 +885,45 @@ def restore_dataset(dataset: Dataset, *, actor) -> Dataset:
             organization_id=dataset.organization_id,
         )
     return dataset
+
+
+def add_comment(submission: Submission, *, author, body: str) -> Comment:
+    """A message between reviewers and the submitting organization; the other side is emailed."""
+    from steward.accounts.models import User
+    from steward.audit.services import record
+    from steward.lib.mail import send_after_commit
+    from steward.organizations.models import Membership
+
+    body = body.strip()
+    if not body:
+        raise SubmissionError("body: write a message", code="required", field="body")
+    if len(body) > 10_000:
+        raise SubmissionError("body: the limit is 10,000 characters", code="too_long", field="body")
+    with transaction.atomic():
+        comment = Comment.objects.create(
+            submission=submission, author=author, body=body, by_staff=author.is_staff
+        )
+        record(
+            actor=author,
+            action="moderation.comment.added",
+            target=submission,
+            organization_id=submission.organization_id,
+            data={"by_staff": comment.by_staff},
+        )
+        if comment.by_staff:
+            recipients = list(
+                Membership.objects.filter(organization=submission.organization).values_list(
+                    "user__email", flat=True
+                )
+            )
+        else:
+            recipients = list(
+                User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
+            )
+        send_after_commit(
+            recipients,
+            f"New comment on {submission.name}",
+            "catalog/email/comment.txt",
+            {"submission": submission, "comment": comment},
+        )
+    return comment

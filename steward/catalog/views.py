@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from steward.lib.errors import DomainError, Forbidden, Gone, NotFound
+from steward.lib.htmx import is_htmx
 from steward.lib.text import fold
 from steward.organizations.models import Organization
 from steward.organizations.permissions import CAPABILITIES, SUBMIT, can
@@ -115,18 +116,10 @@ PLAIN_TERMS = {
 }
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    # A history restore after a cache miss asks for the whole page, not a fragment.
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
-
-
 def _render_page_or_fragment(
     request: HttpRequest, template: str, fragment: str, context: dict, status: int = 200
 ) -> HttpResponse:
-    name = f"{template}#{fragment}" if _is_htmx(request) else template
+    name = f"{template}#{fragment}" if is_htmx(request) else template
     response = render(request, name, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
@@ -223,7 +216,7 @@ def dataset_list(request: HttpRequest) -> HttpResponse:
         "selected": {name: request.GET.getlist(name) for name in FILTER_LISTS},
         "sample_checked": request.GET.get("sample", "") not in ("", "false", "0"),
     }
-    if not _is_htmx(request):
+    if not is_htmx(request):
         languages = list(queries.list_languages_with_datasets())
         values = queries.list_filter_values()
         task_labels = dict(Task.choices)
@@ -570,24 +563,21 @@ def submission_delete(request: HttpRequest, public_id: str) -> HttpResponse:
 @require_POST
 def submission_comment(request: HttpRequest, public_id: str) -> HttpResponse:
     """A member writes to the reviewers; htmx gets the thread back, others the page."""
-    # Comments belong to moderation, which comes after the catalogue; imported here only.
-    from steward.moderation.services import add_comment
-
     submission = _get_submission(request, public_id, edit=True)
     form = CommentForm(request.POST)
     status = 400
     if form.is_valid():
         try:
-            add_comment(submission, author=request.user, body=form.cleaned_data["body"])
+            services.add_comment(submission, author=request.user, body=form.cleaned_data["body"])
         except DomainError as exc:
             add_domain_error(form, exc)
             status = exc.status
         else:
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 messages.success(request, _("Message sent to the reviewers."))
                 return redirect(_edit_url(submission) + "#comments")
             form, status = CommentForm(), 200
-    if _is_htmx(request):
+    if is_htmx(request):
         context = {
             "comments": submission.comments.select_related("author"),
             "comment_form": form,

@@ -9,7 +9,7 @@ from steward.catalog.models import Submission
 from steward.lib.errors import DomainError
 from steward.lib.mail import send_after_commit
 
-from .models import CHECKLIST, Comment, Report, Review
+from .models import CHECKLIST, Report, Review
 
 
 class ReviewError(DomainError):
@@ -62,46 +62,6 @@ def review_submission(
             reason=reason.strip(),
         )
     return review
-
-
-def add_comment(submission: Submission, *, author, body: str) -> Comment:
-    """A message between reviewers and the submitting organization; the other side is emailed."""
-    from steward.accounts.models import User
-    from steward.organizations.models import Membership
-
-    body = body.strip()
-    if not body:
-        raise ReviewError("body: write a message", code="required", field="body")
-    if len(body) > 10_000:
-        raise ReviewError("body: the limit is 10,000 characters", code="too_long", field="body")
-    with transaction.atomic():
-        comment = Comment.objects.create(
-            submission=submission, author=author, body=body, by_staff=author.is_staff
-        )
-        record(
-            actor=author,
-            action="moderation.comment.added",
-            target=submission,
-            organization_id=submission.organization_id,
-            data={"by_staff": comment.by_staff},
-        )
-        if comment.by_staff:
-            recipients = list(
-                Membership.objects.filter(organization=submission.organization).values_list(
-                    "user__email", flat=True
-                )
-            )
-        else:
-            recipients = list(
-                User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True)
-            )
-        send_after_commit(
-            recipients,
-            f"New comment on {submission.name}",
-            "moderation/email/comment.txt",
-            {"submission": submission, "comment": comment},
-        )
-    return comment
 
 
 def review_queue(status: str | None = None):

@@ -14,6 +14,7 @@ from steward.catalog.forms import CommentForm, add_domain_error, datasheet_summa
 from steward.catalog.models import Submission
 from steward.catalog.permissions import get_submission_for
 from steward.lib.errors import DomainError, Gone, NotFound
+from steward.lib.htmx import is_htmx
 from steward.organizations.permissions import check_reviewer
 
 from . import services
@@ -21,14 +22,6 @@ from .forms import QueueFilterForm, ReviewForm
 from .models import CHECKLIST, Review
 
 WAITING = (Submission.Status.SUBMITTED, Submission.Status.IN_REVIEW)
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    # A history restore after a cache miss asks for the whole page, not a fragment.
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _get_submission_for_review(request: HttpRequest, public_id: str) -> Submission:
@@ -56,7 +49,7 @@ def submission_queue(request: HttpRequest) -> HttpResponse:
         submissions = submissions.filter(organization__slug=organization)
     context = {"form": form, "submissions": submissions, "waiting": WAITING}
     template = "moderation/submission_queue.html"
-    if _is_htmx(request):
+    if is_htmx(request):
         template += "#queue"
     response = render(request, template, context, status=code)
     patch_vary_headers(response, ["HX-Request"])
@@ -151,17 +144,19 @@ def submission_comment(request: HttpRequest, public_id: str) -> HttpResponse:
     status = 400
     if form.is_valid():
         try:
-            services.add_comment(submission, author=request.user, body=form.cleaned_data["body"])
+            catalog_services.add_comment(
+                submission, author=request.user, body=form.cleaned_data["body"]
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
             status = exc.status
         else:
-            if not _is_htmx(request):
+            if not is_htmx(request):
                 messages.success(request, _("Message sent to the organization."))
                 url = reverse("moderation:submission-review", args=[submission.public_id])
                 return redirect(url + "#comments")
             form, status = CommentForm(), 200
-    if _is_htmx(request):
+    if is_htmx(request):
         context = {
             "comments": submission.comments.select_related("author"),
             "comment_form": form,

@@ -8,19 +8,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from steward.lib.errors import DomainError
+from steward.lib.htmx import is_htmx
 
 from . import permissions, queries, services
 from .forms import ApplyForm, InviteForm, RejectForm, RoleForm, add_domain_error
 from .models import Membership, Organization
 
 # --- Applying ---
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return (
-        request.headers.get("HX-Request") == "true"
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
 
 
 def _suggest_slug_as_you_type(form: ApplyForm, name: str) -> None:
@@ -75,7 +69,7 @@ def apply(request: HttpRequest) -> HttpResponse:
     )
     _suggest_slug_as_you_type(form, request.GET.get("name", ""))
     template = "organizations/organization_apply.html"
-    if _is_htmx(request):
+    if is_htmx(request):
         template += "#slug-field"
     response = render(request, template, {"form": form})
     patch_vary_headers(response, ["HX-Request"])

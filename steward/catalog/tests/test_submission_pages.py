@@ -8,10 +8,10 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from steward.catalog.models import Dataset, Submission
+from steward.catalog.models import Comment, Dataset, Submission
 from steward.catalog.tests.factories import make_dataset
 from steward.catalog.tests.submission_factories import make_submission
-from steward.moderation.models import Comment, Review
+from steward.moderation.models import Review
 from steward.moderation.services import review_submission
 
 pytestmark = pytest.mark.django_db

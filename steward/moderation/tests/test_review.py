@@ -6,10 +6,10 @@ from django.core.management import CommandError, call_command
 
 from steward.audit.models import AuditEvent
 from steward.catalog.models import Dataset, Submission
-from steward.catalog.services import SubmissionError, update_submission
+from steward.catalog.services import SubmissionError, add_comment, update_submission
 from steward.catalog.tests.submission_factories import make_submission
 from steward.moderation.models import Review
-from steward.moderation.services import ReviewError, add_comment, review_submission
+from steward.moderation.services import ReviewError, review_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -139,7 +139,7 @@ def test_comments_reach_the_other_side(owner, staff, django_capture_on_commit_ca
     with django_capture_on_commit_callbacks(execute=True):
         add_comment(submission, author=owner, body="Form B, attached to the datasheet.")
     assert mail.outbox[-1].to == ["reviewer@example.org"]
-    with pytest.raises(ReviewError):
+    with pytest.raises(SubmissionError):
         add_comment(submission, author=owner, body="   ")
 
 

@@ -8,9 +8,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from steward.catalog.models import Dataset, Submission
+from steward.catalog.models import Comment, Dataset, Submission
 from steward.catalog.tests.submission_factories import make_submission
-from steward.moderation.models import Comment, Review
+from steward.moderation.models import Review
 from steward.moderation.services import review_submission
 from steward.storage.services import store_blob
 
