@@ -29,17 +29,6 @@ ALL_TICKED = dict.fromkeys(
 )
 
 
-@pytest.fixture
-def staff(staff):
-    """Reviewers need an authenticator app before the site lets them in."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    if not Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(staff, generate_totp_secret())
-    return staff
-
-
 def edit_url(submission, step: str = "") -> str:
     url = reverse("catalog:submission-edit", args=[submission.public_id])
     return f"{url}?step={step}" if step else url

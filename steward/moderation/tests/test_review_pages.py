@@ -26,17 +26,6 @@ ALL_TICKED = [
 
 
 @pytest.fixture
-def staff(staff):
-    """Reviewers need an authenticator app before the site lets them in."""
-    from allauth.mfa.models import Authenticator
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    if not Authenticator.objects.filter(user=staff, type=Authenticator.Type.TOTP).exists():
-        TOTP.activate(staff, generate_totp_secret())
-    return staff
-
-
-@pytest.fixture
 def submitted(owner):
     return make_submission(owner)
 
