@@ -202,7 +202,7 @@ def publish_version(
     now = timezone.now()
     with transaction.atomic():
         dataset = (
-            Dataset.objects.select_for_update().select_related("organization").get(pk=dataset.pk)
+            Dataset.objects.select_for_update(of=("self",)).select_related("organization").get(pk=dataset.pk)
         )
         last = dataset.versions.order_by("-number").values_list("number", flat=True).first() or 0
         version = DatasetVersion.objects.create(
@@ -482,7 +482,7 @@ def _organization_for_new_submission(user, organization: Organization | None) ->
 
 def _lock_submission(submission: Submission) -> Submission:
     return (
-        Submission.objects.select_for_update()
+        Submission.objects.select_for_update(of=("self",))
         .select_related("organization", "dataset")
         .get(pk=submission.pk)
     )

@@ -5,6 +5,7 @@ import json
 import pytest
 from django.db import connection
 
+from steward.catalog.models import Dataset
 from steward.catalog.queries import filter_datasets, parse_dataset_query
 from steward.catalog.services import import_catalog
 from steward.catalog.tests.factories import make_dataset
@@ -34,8 +35,10 @@ def test_search_uses_the_full_text_index(organization):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     query = parse_dataset_query(_params("q=yoruba speech"))
-    queryset = filter_datasets(query)
-    assert [d.slug for d in queryset] == ["yoruba"]
+    assert [d.slug for d in filter_datasets(query)] == ["yoruba"]
+    # Without the catalogue's other filters, whose b-tree indexes the planner may prefer,
+    # the full-text condition is the only way in: it must be able to use its index.
+    queryset = filter_datasets(query, base=Dataset.objects.all())
     plan = plan_of(queryset)
     if connection.vendor == "postgresql":
         assert "catalog_dataset_search" in plan
