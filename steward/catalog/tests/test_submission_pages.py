@@ -10,7 +10,13 @@ from django.urls import reverse
 
 from steward.catalog.models import Comment, Dataset, Submission
 from steward.catalog.tests.factories import make_dataset
-from steward.catalog.tests.submission_factories import make_submission
+from steward.catalog.tests.submission_factories import (
+    description,
+    make_submission,
+    people,
+    rights,
+    terms,
+)
 from steward.moderation.models import Review
 from steward.moderation.services import review_submission
 
@@ -52,57 +58,6 @@ def snapshot() -> tuple:
         list(Review.objects.order_by("pk").values()),
         list(Comment.objects.order_by("pk").values()),
     )
-
-
-def description(submission, **overrides) -> dict:
-    data = {
-        "revision": submission.revision,
-        "name": "Lingala Radio Speech",
-        "slug": "",
-        "shortDescription": "Read speech from a community radio.",
-        "longDescription": "Twelve hours of read speech.",
-        "locale": "ln",
-        "task": "ASR",
-        "format": "WAV",
-    }
-    return {**data, **overrides}
-
-
-def terms(submission, **overrides) -> dict:
-    data = {
-        "revision": submission.revision,
-        "licenseAbbreviation": "CC-BY-4.0",
-        "customAbbreviation": "",
-        "license": "",
-        "licenseUrl": "",
-        "intendedUsage": "Speech recognition for Lingala.",
-        "restrictions": "No speaker identification.",
-        "forbiddenUsage": "Surveillance.",
-        "additionalConditions": "",
-        "visibility": "public",
-        "price": "",
-    }
-    return {**data, **overrides}
-
-
-def people(submission, **overrides) -> dict:
-    data = {
-        "revision": submission.revision,
-        "pointOfContactFullName": "Marie Ilunga",
-        "pointOfContactEmail": "marie@example.org",
-        "showContactInfo": "on",
-    }
-    return {**data, **overrides}
-
-
-def rights(submission, **overrides) -> dict:
-    data = {
-        "revision": submission.revision,
-        "rightsHolder": "Radio Kinshasa Community",
-        "consentBasis": "informed_consent",
-        "rightsStatement": "Every speaker signed the radio's consent form.",
-    }
-    return {**data, **overrides}
 
 
 # --- Who may do what -------------------------------------------------------------------
