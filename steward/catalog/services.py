@@ -202,7 +202,9 @@ def publish_version(
     now = timezone.now()
     with transaction.atomic():
         dataset = (
-            Dataset.objects.select_for_update(of=("self",)).select_related("organization").get(pk=dataset.pk)
+            Dataset.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .get(pk=dataset.pk)
         )
         last = dataset.versions.order_by("-number").values_list("number", flat=True).first() or 0
         version = DatasetVersion.objects.create(
@@ -730,6 +732,10 @@ def delete_submission(submission: Submission, *, actor) -> None:
             raise Gone("This submission was deleted.", code="deleted")
         if submission.status == Submission.Status.APPROVED:
             raise Forbidden("A published submission cannot be deleted.", code="published")
+        was_waiting = submission.status in (
+            Submission.Status.SUBMITTED,
+            Submission.Status.IN_REVIEW,
+        )
         submission.deleted_at = timezone.now()
         submission.status = Submission.Status.RETRACTED
         submission.save(update_fields=["deleted_at", "status", "updated_at"])
@@ -739,6 +745,12 @@ def delete_submission(submission: Submission, *, actor) -> None:
             target=submission,
             organization_id=submission.organization_id,
         )
+        if was_waiting:
+            _notify_staff(
+                submission,
+                f"Submission withdrawn: {submission.name}",
+                "catalog/email/submission_withdrawn.txt",
+            )
 
 
 def start_review(submission: Submission, *, actor) -> Submission:

@@ -86,3 +86,16 @@ def test_an_inserted_entry_is_named(chain):
 def test_a_deleted_user_does_not_break_the_chain(chain, owner):
     owner.delete()
     assert verify_chain().ok
+
+
+def test_actions_through_the_site_record_the_client_address(client, owner):
+    from django.urls import reverse
+
+    client.force_login(owner)
+    response = client.post(
+        reverse("accounts:apikey-list"), {"name": "laptop"}, REMOTE_ADDR="203.0.113.7"
+    )
+    assert response.status_code in (200, 302)
+    event = AuditEvent.objects.get(action="accounts.apikey.created")
+    assert event.ip == "203.0.113.7"
+    assert event.actor == owner
