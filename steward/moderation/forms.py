@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from steward.catalog.models import Submission
 from steward.organizations.models import Organization
 
-from .models import CHECKLIST, Review
+from .models import CHECKLIST, Report, Review
 
 
 class QueueFilterForm(forms.Form):
@@ -52,3 +52,71 @@ class ReviewForm(forms.Form):
     def ticked(self) -> dict[str, bool]:
         selected = set(self.cleaned_data["checklist"])
         return {key: key in selected for key, _label in self.fields["checklist"].choices}
+
+
+# Takedown reports.
+
+
+class ReportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What is wrong with it?"), choices=Report.Kind.choices, widget=forms.RadioSelect
+    )
+    details = forms.CharField(
+        label=_("Details"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "Say what in the dataset breaks whose rights, and how you are concerned. "
+            "At least 10 characters."
+        ),
+    )
+    email = forms.EmailField(
+        label=_("Your email address"),
+        help_text=_("Only the platform's staff see it, to answer you."),
+    )
+
+    def __init__(self, *args, signed_in: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Signed-in people are answered at their account's address.
+        if signed_in:
+            del self.fields["email"]
+
+
+class ReportFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[*Report.Status.choices, ("all", _("All reports"))],
+    )
+
+
+class TakeDownForm(forms.Form):
+    public_reason = forms.CharField(
+        label=_("Public reason"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Shown on the dataset's page and in the API in place of the dataset, "
+            "and sent to its organization."
+        ),
+    )
+
+
+class DismissForm(forms.Form):
+    resolution = forms.CharField(
+        label=_("Why the report is dismissed"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Kept with the report; the dataset stays listed."),
+    )
+
+
+class AnswerForm(forms.Form):
+    response = forms.CharField(
+        label=_("Your answer"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "The platform's staff read it before deciding; a new answer replaces the last one."
+        ),
+    )

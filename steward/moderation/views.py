@@ -1,25 +1,39 @@
-"""Staff pages: the submission queue and the review of one submission."""
+"""Staff pages (the submission queue and review, takedown reports, the audit log), the
+public report form and the organization's answer to a report."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from steward.audit import queries as audit_queries
+from steward.audit.forms import AuditFilterForm
+from steward.audit.services import verify_chain
 from steward.catalog import services as catalog_services
 from steward.catalog.forms import CommentForm, add_domain_error, datasheet_summary, missing_fields
-from steward.catalog.models import Submission
+from steward.catalog.models import Dataset, Submission
 from steward.catalog.permissions import get_submission_for
+from steward.catalog.queries import get_dataset_for
 from steward.lib.errors import DomainError, Gone, NotFound
 from steward.lib.htmx import is_htmx
-from steward.organizations.permissions import check_reviewer
+from steward.organizations.permissions import ANSWER_REPORTS, can, check_reviewer
 
 from . import services
-from .forms import QueueFilterForm, ReviewForm
-from .models import CHECKLIST, Review
+from .forms import (
+    AnswerForm,
+    DismissForm,
+    QueueFilterForm,
+    ReportFilterForm,
+    ReportForm,
+    ReviewForm,
+    TakeDownForm,
+)
+from .models import CHECKLIST, Report, Review
 
 WAITING = (Submission.Status.SUBMITTED, Submission.Status.IN_REVIEW)
 
@@ -165,3 +179,210 @@ def submission_comment(request: HttpRequest, public_id: str) -> HttpResponse:
         }
         return render(request, "catalog/submission_comments.html", context, status=status)
     return _render_review(request, submission, comment_form=form, status=status)
+
+
+# --- Takedown reports ---
+
+
+def report_new(request: HttpRequest, dataset_id: str) -> HttpResponse:
+    """Anyone, signed in or not, reports a dataset they can see to the platform's staff."""
+    try:
+        dataset = get_dataset_for(request.user, dataset_id)
+    except NotFound:
+        raise Http404("Dataset not found") from None
+    except Gone as exc:
+        return render(request, "410.html", {"reason": exc.message}, status=410)
+    signed_in = request.user.is_authenticated
+    if request.method != "POST":
+        form = ReportForm(signed_in=signed_in)
+        return render(request, "moderation/report_form.html", {"dataset": dataset, "form": form})
+    form = ReportForm(request.POST, signed_in=signed_in)
+    status = 400
+    if form.is_valid():
+        try:
+            services.report_dataset(
+                dataset,
+                reporter=request.user if signed_in else None,
+                email=form.cleaned_data.get("email", ""),
+                kind=form.cleaned_data["kind"],
+                details=form.cleaned_data["details"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            status = exc.status
+        else:
+            messages.success(request, _("Thank you; the platform's staff will look at it."))
+            return redirect("catalog:dataset-detail", dataset.public_id)
+    context = {"dataset": dataset, "form": form}
+    return render(request, "moderation/report_form.html", context, status=status)
+
+
+@login_required
+def report_list(request: HttpRequest) -> HttpResponse:
+    """Reports for staff, oldest first: the open ones, or those in the chosen status."""
+    check_reviewer(request.user)
+    form = ReportFilterForm(request.GET)
+    status, code = "", 200
+    if form.is_valid():
+        status = form.cleaned_data["status"]
+    else:
+        code = 400
+    reports = Report.objects.select_related("dataset__organization").order_by("created_at", "id")
+    if status != "all":
+        reports = reports.filter(status=status or Report.Status.OPEN)
+    context = {"form": form, "reports": reports, "open": Report.Status.OPEN}
+    template = "moderation/report_list.html"
+    if is_htmx(request):
+        template += "#reports"
+    response = render(request, template, context, status=code)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _get_report_for_staff(request: HttpRequest, pk: int) -> Report:
+    """Any report, for staff only; everyone else gets 404."""
+    check_reviewer(request.user)
+    reports = Report.objects.select_related("dataset__organization", "reporter", "resolved_by")
+    return get_object_or_404(reports, pk=pk)
+
+
+def _render_report(
+    request: HttpRequest,
+    report: Report,
+    *,
+    take_down_form: TakeDownForm | None = None,
+    dismiss_form: DismissForm | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "report": report,
+        "dataset": report.dataset,
+        "may_decide": report.status == Report.Status.OPEN,
+        "may_restore": report.dataset.status == Dataset.Status.REMOVED,
+        "take_down_form": take_down_form or TakeDownForm(),
+        "dismiss_form": dismiss_form or DismissForm(),
+        "error": error,
+    }
+    return render(request, "moderation/report_detail.html", context, status=status)
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One report for staff: what was said, the dataset, the organization's answer."""
+    return _render_report(request, _get_report_for_staff(request, pk))
+
+
+@login_required
+@require_POST
+def report_take_down(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _get_report_for_staff(request, pk)
+    form = TakeDownForm(request.POST)
+    if not form.is_valid():
+        return _render_report(request, report, take_down_form=form, status=400)
+    try:
+        services.take_down(
+            report, actor=request.user, public_reason=form.cleaned_data["public_reason"]
+        )
+    except DomainError as exc:
+        if exc.field != "reason":
+            return _render_report(request, report, error=exc.message, status=exc.status)
+        add_domain_error(form, exc, "public_reason")
+        return _render_report(request, report, take_down_form=form, status=exc.status)
+    messages.success(request, _("The dataset is taken down; its organization has been emailed."))
+    return redirect("moderation:report-detail", report.pk)
+
+
+@login_required
+@require_POST
+def report_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _get_report_for_staff(request, pk)
+    form = DismissForm(request.POST)
+    if not form.is_valid():
+        return _render_report(request, report, dismiss_form=form, status=400)
+    try:
+        services.dismiss_report(
+            report, actor=request.user, resolution=form.cleaned_data["resolution"]
+        )
+    except DomainError as exc:
+        if exc.field not in form.fields:
+            return _render_report(request, report, error=exc.message, status=exc.status)
+        add_domain_error(form, exc)
+        return _render_report(request, report, dismiss_form=form, status=exc.status)
+    messages.success(request, _("The report is dismissed; the dataset stays listed."))
+    return redirect("moderation:report-detail", report.pk)
+
+
+@login_required
+@require_POST
+def report_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put the reported dataset back in the catalogue after a takedown."""
+    report = _get_report_for_staff(request, pk)
+    try:
+        catalog_services.restore_dataset(report.dataset, actor=request.user)
+    except DomainError as exc:
+        return _render_report(request, report, error=exc.message, status=exc.status)
+    messages.success(request, _("The dataset is back in the catalogue."))
+    return redirect("moderation:report-detail", report.pk)
+
+
+def _get_report_to_answer(request: HttpRequest, pk: int) -> Report:
+    """A report on a dataset of an organization the user answers for; 404 for everyone else."""
+    report = Report.objects.select_related("dataset__organization").filter(pk=pk).first()
+    if report is None or not can(request.user, report.dataset.organization, ANSWER_REPORTS):
+        raise Http404("Report not found")
+    return report
+
+
+@login_required
+def report_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    """The organization reads a report on its dataset (without who sent it) and answers."""
+    report = _get_report_to_answer(request, pk)
+    status = 200
+    if request.method != "POST":
+        form = AnswerForm(initial={"response": report.organization_response})
+    else:
+        form = AnswerForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                services.respond_to_report(
+                    report, actor=request.user, response=form.cleaned_data["response"]
+                )
+            except DomainError as exc:
+                add_domain_error(form, exc)
+                status = exc.status
+            else:
+                messages.success(request, _("Your answer has been sent to the platform's staff."))
+                return redirect("moderation:report-answer", report.pk)
+    context = {"report": report, "dataset": report.dataset, "form": form}
+    return render(request, "moderation/report_answer.html", context, status=status)
+
+
+# --- The audit log ---
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """Every audit entry, newest first; a POST also re-walks the hash chain (it writes
+    nothing)."""
+    check_reviewer(request.user)
+    form = AuditFilterForm(request.GET)
+    prefix, code = "", 200
+    if form.is_valid():
+        prefix = form.cleaned_data["action"]
+    else:
+        code = 400
+    events = audit_queries.list_events(action_prefix=prefix)
+    chain = verify_chain() if request.method == "POST" else None
+    context = {
+        "form": form,
+        "events": Paginator(events, audit_queries.PAGE_SIZE).get_page(request.GET.get("page")),
+        "chain": chain,
+    }
+    template = "moderation/audit_list.html"
+    if is_htmx(request):
+        template += "#chain" if chain else "#events"
+    response = render(request, template, context, status=code)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -11,6 +11,7 @@ MANAGE_MEMBERS = "manage_members"  # invite, change roles and remove members and
 MANAGE_OWNERS = "manage_owners"  # make, demote and remove owners
 MANAGE_ORGANIZATION = "manage_organization"
 VIEW_AUDIT = "view_audit"
+ANSWER_REPORTS = "answer_reports"  # answer takedown reports about the organization's datasets
 
 CAPABILITIES: dict[str, set[str]] = {
     Membership.Role.OWNER: {
@@ -20,8 +21,9 @@ CAPABILITIES: dict[str, set[str]] = {
         MANAGE_OWNERS,
         MANAGE_ORGANIZATION,
         VIEW_AUDIT,
+        ANSWER_REPORTS,
     },
-    Membership.Role.ADMIN: {VIEW, SUBMIT, MANAGE_MEMBERS},
+    Membership.Role.ADMIN: {VIEW, SUBMIT, MANAGE_MEMBERS, ANSWER_REPORTS},
     Membership.Role.MEMBER: {VIEW, SUBMIT},
 }
 

@@ -22,6 +22,7 @@ urlpatterns = [
         name="member-remove",
     ),
     path("organizations/<slug:slug>/leave", views.leave, name="leave"),
+    path("organizations/<slug:slug>/audit", views.audit, name="audit"),
     path("staff/organizations", views.review_list, name="review-list"),
     path("staff/organizations/<slug:slug>", views.review_detail, name="review-detail"),
     path("staff/organizations/<slug:slug>/approve", views.review_approve, name="review-approve"),

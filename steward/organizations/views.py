@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -7,6 +8,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from steward.audit import queries as audit_queries
+from steward.audit.forms import AuditFilterForm
 from steward.lib.errors import DomainError
 from steward.lib.htmx import is_htmx
 
@@ -117,6 +120,7 @@ def _render_members(
         "organization": organization,
         "rows": rows,
         "manages_members": manages,
+        "views_audit": permissions.VIEW_AUDIT in capabilities,
         "invite_form": invite_form or (InviteForm(roles=invitable) if manages else None),
         "invitations": queries.list_open_invitations(organization) if manages else [],
         "error": error,
@@ -238,6 +242,37 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     if invitation.accepted_at is None and not invitation.is_open:
         status = 410
     return render(request, template, {"invitation": invitation, "addressed": True}, status=status)
+
+
+# --- Audit log ---
+
+
+@login_required
+def audit(request: HttpRequest, slug: str) -> HttpResponse:
+    """The organization's audit entries, newest first, for its owners."""
+    organization = permissions.get_organization_for(request.user, slug, need=permissions.VIEW_AUDIT)
+    form = AuditFilterForm(request.GET)
+    prefix, code = "", 200
+    if form.is_valid():
+        prefix = form.cleaned_data["action"]
+    else:
+        code = 400
+    events = audit_queries.list_events(organization_id=organization.pk, action_prefix=prefix)
+    context = {
+        "organization": organization,
+        "form": form,
+        "events": Paginator(events, audit_queries.PAGE_SIZE).get_page(request.GET.get("page")),
+        # Whoever is not a member now (a reporter, staff) is shown without name or address.
+        "member_ids": set(
+            Membership.objects.filter(organization=organization).values_list("user_id", flat=True)
+        ),
+    }
+    template = "organizations/audit_list.html"
+    if is_htmx(request):
+        template += "#events"
+    response = render(request, template, context, status=code)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 # --- Staff review ---
