@@ -168,6 +168,12 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 STEWARD_FILES_DIR = STEWARD_HOME / "files"
+# S3-compatible storage: used instead of STEWARD_FILES_DIR when a bucket is named.
+STEWARD_S3_BUCKET = env_str("STEWARD_S3_BUCKET", "")
+STEWARD_S3_ENDPOINT = env_str("STEWARD_S3_ENDPOINT", "")
+STEWARD_S3_REGION = env_str("STEWARD_S3_REGION", "us-east-1")
+STEWARD_S3_ACCESS_KEY_ID = env_secret("STEWARD_S3_ACCESS_KEY_ID") or ""
+STEWARD_S3_SECRET_ACCESS_KEY = env_secret("STEWARD_S3_SECRET_ACCESS_KEY") or ""
 
 # Email. Without STEWARD_EMAIL_URL messages are written to the log (console backend).
 _email_url = os.environ.get("STEWARD_EMAIL_URL", "")
