@@ -84,6 +84,9 @@ INSTALLED_APPS = [
     "steward.storage",
     "steward.catalog",
     "steward.moderation",
+    "steward.access",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +220,21 @@ AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "steward.accounts.lockout.lockout_username"
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_VERBOSE = False
+# Background work (file checks, large-upload verification) runs in `steward worker`,
+# which takes tasks from the database; no broker is needed.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Downloads: how long a signed link lives, and how Steward hands out local files:
+# "direct" streams them itself (zero-copy through sendfile); "x-accel" leaves the bytes to
+# an nginx in front, which serves STEWARD_FILES_DIR at the internal location /_files/.
+STEWARD_DOWNLOAD_URL_SECONDS = env_int("STEWARD_DOWNLOAD_URL_SECONDS", 3600)
+STEWARD_DOWNLOAD_MODE = env_str("STEWARD_DOWNLOAD_MODE", "direct")
+STEWARD_UPLOAD_PART_URL_SECONDS = env_int("STEWARD_UPLOAD_PART_URL_SECONDS", 3600)
+# Uploads not completed within this many days are abandoned (their URLs answer 410).
+STEWARD_UPLOAD_EXPIRY_DAYS = env_int("STEWARD_UPLOAD_EXPIRY_DAYS", 7)
+# Completion hashes files up to this size at once; larger ones are verified by the worker.
+STEWARD_INLINE_VERIFY_BYTES = env_int("STEWARD_INLINE_VERIFY_BYTES", 256 * 1024 * 1024)
+
 STEWARD_PLATFORM_FEE_RATE = env_str("STEWARD_PLATFORM_FEE_RATE", "0.05")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from steward.organizations.models import Organization
-from steward.storage.models import Blob
+from steward.storage.models import Blob, Upload
 
 
 class Task(models.TextChoices):
@@ -250,6 +250,13 @@ class Submission(models.Model):
         _("consent basis"), max_length=30, choices=ConsentBasis.choices, blank=True
     )
     rights_statement = models.TextField(_("rights and consent, in your words"), blank=True)
+    # The latest completed upload of each file; the Blob is set once its checksum is verified.
+    archive_upload = models.ForeignKey(
+        Upload, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sample_upload = models.ForeignKey(
+        Upload, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     archive = models.ForeignKey(
         Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -304,3 +311,31 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment by {self.author} on {self.submission}"
+
+
+class Inspection(models.Model):
+    """What Steward found inside one stored file: whether the archive is safe to unpack,
+    its inventory and statistics by kind, and any findings for the reviewers."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("inspection status", "Waiting")
+        PASSED = "passed", pgettext_lazy("inspection status", "Passed")
+        WARNINGS = "warnings", pgettext_lazy("inspection status", "Passed with findings")
+        REJECTED = "rejected", pgettext_lazy("inspection status", "Rejected")
+
+    blob = models.OneToOneField(Blob, on_delete=models.PROTECT, related_name="inspection")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    # Why a file was rejected, in words a person can act on.
+    reason = models.TextField(blank=True)
+    # {"files": [...], "totals": {...}, "audio": {...}, "text": {...}, "tables": [...],
+    #  "findings": [...], "preview": {...}}
+    report = models.JSONField(default=dict)
+    declared_locale = models.CharField(max_length=35, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Inspection of {self.blob} ({self.status})"
