@@ -109,6 +109,9 @@ class Dataset(models.Model):
     # Folded text of names, descriptions and language names; full-text indexed
     # (FTS5 on SQLite, a GIN expression index on PostgreSQL; see migrations).
     search_document = models.TextField(blank=True, editable=False)
+    # Filter values as opaque words (see services.facet_tokens), indexed beside the
+    # document so that SQLite answers a search with its filters from the index alone.
+    search_facets = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -118,8 +121,10 @@ class Dataset(models.Model):
     class Meta:
         ordering = ["-published_at", "-id"]
         indexes = [
+            # Serves "newest first" over the listed datasets without sorting them all.
             models.Index(
-                fields=["status", "visibility", "published_at"], name="catalog_dataset_listed"
+                fields=["status", "-published_at", "-id", "visibility"],
+                name="catalog_dataset_listed",
             ),
             models.Index(fields=["task"], name="catalog_dataset_task"),
             models.Index(fields=["locale"], name="catalog_dataset_locale"),

@@ -15,6 +15,7 @@ from steward.lib.text import words
 
 from .languages import InvalidLocale, normalize_locale
 from .models import Dataset, Language, Task
+from .services import facet_token
 
 DEFAULT_LIMIT = 24
 MAX_LIMIT = 100
@@ -119,17 +120,47 @@ def parse_dataset_query(params: QueryDict) -> DatasetQuery:
     return query
 
 
+# Relevance is computed when a search matches at most this many datasets; beyond that the
+# words do not tell the matches apart and scoring them all would cost more than it tells,
+# so the newest come first.
+RANK_LIMIT = 2000
+
+
 def _tsquery(terms: list[str]) -> str:
     return " & ".join(f"{t}:*" for t in terms)
 
 
-def _fts_filter(queryset: QuerySet, terms: list[str]) -> QuerySet:
-    """Keep the rows whose search document holds every term (as a word prefix),
-    annotated with `rank` (higher is better).
+def _fts_match(query: DatasetQuery, terms: list[str]) -> str:
+    """The FTS5 query for the search words and every equality filter (SQLite).
 
-    Uses the database's full-text index: FTS5 on SQLite, the GIN expression index on
-    PostgreSQL. Terms are \\w+ words, so no user text reaches the query syntax as syntax."""
-    if connection.vendor == "postgresql":
+    Words must all appear in the document, as word prefixes; each filter is an OR of the
+    facet words of its values. Words are \\w+ runs quoted as phrases, so user text never
+    reaches the query syntax as syntax."""
+    parts = ["search_document : (" + " AND ".join(f'"{t}"*' for t in terms) + ")"]
+    groups = [[facet_token("listed", "yes")]]
+    if query.tasks:
+        groups.append([facet_token("task", t) for t in query.tasks])
+    if query.locales:
+        groups.append([facet_token("loc" if "-" in v else "lang", v) for v in query.locales])
+    if query.licenses:
+        groups.append([facet_token("lic", v) for v in query.licenses])
+    if query.formats:
+        groups.append([facet_token("fmt", v) for v in query.formats])
+    if query.organizations:
+        groups.append([facet_token("org", v) for v in query.organizations])
+    if query.pricing:
+        groups.append([facet_token("paid", "yes" if query.pricing == "compensated" else "no")])
+    if query.has_sample:
+        groups.append([facet_token("sample", "yes")])
+    parts += ["search_facets : (" + " OR ".join(group) + ")" for group in groups]
+    return " AND ".join(parts)
+
+
+def filter_datasets(query: DatasetQuery, base: QuerySet | None = None) -> QuerySet:
+    """The matching datasets as a QuerySet (any database, any filter)."""
+    qs = Dataset.objects.listed() if base is None else base
+    terms = words(query.q)[:12]
+    if terms and connection.vendor == "postgresql":
         document = "to_tsvector('simple'::regconfig, catalog_dataset.search_document)"
         condition = RawSQL(
             f"{document} @@ to_tsquery('simple'::regconfig, %s)",
@@ -139,23 +170,16 @@ def _fts_filter(queryset: QuerySet, terms: list[str]) -> QuerySet:
         rank = RawSQL(
             f"ts_rank({document}, to_tsquery('simple'::regconfig, %s))", [_tsquery(terms)]
         )
-        return queryset.filter(condition).annotate(rank=rank)
-    # A join lets SQLite run the MATCH once and reach each row by primary key;
-    # bm25 (FTS5's `rank`) is lower for better matches, hence the minus.
-    match = " ".join(f'"{t}"*' for t in terms)
-    return queryset.extra(
-        tables=["catalog_dataset_fts"],
-        where=["catalog_dataset_fts.rowid = catalog_dataset.id", "catalog_dataset_fts MATCH %s"],
-        params=[match],
-        select={"rank": "-catalog_dataset_fts.rank"},
-    )
-
-
-def filter_datasets(query: DatasetQuery, base: QuerySet | None = None) -> QuerySet:
-    qs = Dataset.objects.listed() if base is None else base
-    terms = words(query.q)[:12]
-    if terms:
-        qs = _fts_filter(qs, terms)
+        qs = qs.filter(condition).annotate(rank=rank)
+    elif terms:
+        # The subquery runs the MATCH once; each match is then reached by primary key.
+        match = " AND ".join(f'"{t}"*' for t in terms)
+        qs = qs.filter(
+            id__in=RawSQL(
+                "SELECT rowid FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s",
+                [f"search_document : ({match})"],
+            )
+        )
     if query.tasks:
         qs = qs.filter(task__in=query.tasks)
     if query.locales:
@@ -181,11 +205,12 @@ def filter_datasets(query: DatasetQuery, base: QuerySet | None = None) -> QueryS
     return qs
 
 
-def _ordered(qs: QuerySet, query: DatasetQuery) -> QuerySet:
-    terms = words(query.q)[:12]
+def _ordered(qs: QuerySet, query: DatasetQuery, total: int) -> QuerySet:
     desc = query.descending
-    if query.sort == "relevance" and terms:
-        return qs.order_by("-rank" if desc else "rank", "-id")
+    if query.sort == "relevance" and words(query.q):
+        if total <= RANK_LIMIT and connection.vendor == "postgresql":
+            return qs.order_by("-rank" if desc else "rank", "-id")
+        return qs.order_by("-id" if desc else "id")
     if query.sort == "size":
         size = (
             F("size_bytes").desc(nulls_last=True) if desc else F("size_bytes").asc(nulls_last=True)
@@ -207,18 +232,55 @@ class SearchResult:
         return max(1, -(-self.total // self.query.limit))
 
 
+def _rows(ids: list[int]) -> list[Dataset]:
+    """The datasets with these ids, in this order, ready for listing."""
+    rows = (
+        Dataset.objects.filter(id__in=ids)
+        .select_related("organization", "language", "current_version")
+        .defer("search_document", "search_facets", "current_version__datasheet")
+    )
+    by_id = {d.id: d for d in rows}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _search_index(query: DatasetQuery, terms: list[str]) -> tuple[list[int], int]:
+    """Ids of one page and the total, answered from SQLite's full-text index alone."""
+    match = _fts_match(query, terms)
+    fts = "SELECT rowid FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s", [match]
+        )
+        total = cursor.fetchone()[0]
+        if query.offset >= total:
+            return [], total
+        if query.sort != "relevance":
+            qs = _ordered(Dataset.objects.filter(id__in=RawSQL(fts, [match])), query, total)
+            ids = qs.values_list("id", flat=True)[query.offset : query.offset + query.limit]
+            return list(ids), total
+        if total <= RANK_LIMIT:
+            order = "rank" if query.descending else "rank DESC"
+        else:
+            order = "rowid DESC" if query.descending else "rowid"
+        cursor.execute(
+            f"{fts} ORDER BY {order} LIMIT %s OFFSET %s", [match, query.limit, query.offset]
+        )
+        return [row[0] for row in cursor.fetchall()], total
+
+
 def search_datasets(query: DatasetQuery, base: QuerySet | None = None) -> SearchResult:
     """One page of matching datasets, best first, with the total across all pages."""
+    terms = words(query.q)[:12]
+    if terms and base is None and not query.upload_date and connection.vendor == "sqlite":
+        ids, total = _search_index(query, terms)
+        return SearchResult(items=_rows(ids), total=total, query=query)
     qs = filter_datasets(query, base)
     total = qs.count()
-    items: list[Dataset] = []
+    ids = []
     if query.offset < total:
-        items = list(
-            _ordered(qs, query).select_related("organization", "language", "current_version")[
-                query.offset : query.offset + query.limit
-            ]
-        )
-    return SearchResult(items=items, total=total, query=query)
+        page = _ordered(qs, query, total).values_list("id", flat=True)
+        ids = list(page[query.offset : query.offset + query.limit])
+    return SearchResult(items=_rows(ids), total=total, query=query)
 
 
 def list_filter_values() -> dict[str, list[str]]:

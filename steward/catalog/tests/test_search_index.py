@@ -59,3 +59,36 @@ def _params(query: str):
     from django.http import QueryDict
 
     return QueryDict(query)
+
+
+def test_on_sqlite_a_search_with_filters_is_answered_from_the_index(organization):
+    """The count and the page of a search come from the full-text table alone, so their
+    cost does not grow with the rows a filter would have to visit."""
+    from django.test.utils import CaptureQueriesContext
+
+    from steward.catalog.queries import search_datasets
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the facet index is SQLite's; PostgreSQL filters with its own indexes")
+    make_dataset(organization, slug="yoruba", name="Yoruba speech", locale="yo", task="ASR")
+    make_dataset(organization, slug="hausa", name="Hausa speech", locale="ha", task="TTS")
+    query = parse_dataset_query(_params("q=speech&task=ASR&locale=yo&pricing=free"))
+    with CaptureQueriesContext(connection) as queries:
+        result = search_datasets(query)
+    assert [d.slug for d in result.items] == ["yoruba"] and result.total == 1
+    count_sql, page_sql = queries.captured_queries[0]["sql"], queries.captured_queries[1]["sql"]
+    assert "FROM catalog_dataset_fts WHERE" in count_sql and "JOIN" not in count_sql
+    assert page_sql.startswith("SELECT rowid FROM catalog_dataset_fts")
+
+
+def test_facets_follow_takedowns_and_restores(organization, staff):
+    from steward.catalog.queries import search_datasets
+    from steward.catalog.services import remove_dataset, restore_dataset
+
+    dataset = make_dataset(organization, slug="yoruba", name="Yoruba speech", locale="yo")
+    query = parse_dataset_query(_params("q=yoruba"))
+    assert search_datasets(query).total == 1
+    remove_dataset(dataset, actor=staff, reason="Consent withdrawn.")
+    assert search_datasets(query).total == 0
+    restore_dataset(dataset, actor=staff)
+    assert search_datasets(query).total == 1
