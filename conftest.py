@@ -8,6 +8,10 @@ def _test_settings(settings, tmp_path):
     settings.STEWARD_FILES_DIR = tmp_path / "files"
     # Password hashing is slow by design; tests do not need its strength.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Rate limits and cached listings live in the cache; each test starts without them.
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 def _user(username: str, **extra):

@@ -1,10 +1,14 @@
-from django.http import HttpRequest
+import hashlib
+import json
+
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from ninja import Router, Status
 
 from steward.lib.errors import DomainError, NotFound
 
 from . import queries, services
-from .permissions import get_submission_for
+from .permissions import get_submission_for, get_upload_for
 from .schemas import (
     DatasetFilters,
     DatasetList,
@@ -15,6 +19,7 @@ from .schemas import (
 )
 
 router = Router(tags=["datasets"])
+LISTING_CACHE_SECONDS = 60
 
 
 @router.get(
@@ -22,15 +27,32 @@ router = Router(tags=["datasets"])
 )
 def list_datasets(request: HttpRequest):
     """MDC `GET /datasets`: `q`, `limit`, `page`, repeated `task`/`locale`/`license`/`format`,
-    `sort`, `sortDirection`, `uploadDate`, `sample`, `pricing`, `organization`."""
+    `sort`, `sortDirection`, `uploadDate`, `sample`, `pricing`, `organization`.
+
+    Answers are cached for a minute under the query and the catalogue's generation, so a
+    popular search is computed once per change of the catalogue, never served stale."""
     query = queries.parse_dataset_query(request.GET)
-    result = queries.search_datasets(query)
-    return {
-        "items": [dataset_summary(d) for d in result.items],
-        "total": result.total,
-        "page": query.page,
-        "limit": query.limit,
-    }
+    key = (
+        "catalog.listing:"
+        + hashlib.sha256(
+            repr((sorted(request.GET.lists()), queries.catalogue_generation())).encode()
+        ).hexdigest()
+    )
+    body = cache.get(key)
+    if body is None:
+        result = queries.search_datasets(query)
+        body = json.dumps(
+            {
+                "items": [dataset_summary(d) for d in result.items],
+                "total": result.total,
+                "page": query.page,
+                "limit": query.limit,
+            }
+        ).encode()
+        cache.set(key, body, LISTING_CACHE_SECONDS)
+    # The body is built from the same summaries the schema describes; returning it as is
+    # spares validating it again on every hit.
+    return HttpResponse(body, content_type="application/json")
 
 
 @router.get("/filters", response=DatasetFilters, auth=None, summary="Filter values in use")
@@ -45,7 +67,19 @@ def list_dataset_filters(request: HttpRequest):
     summary="One dataset by id or slug",
 )
 def get_dataset(request: HttpRequest, dataset_id: str):
-    return dataset_summary(queries.get_dataset_for(request.user, dataset_id))
+    dataset, visible = queries.get_api_dataset_for(request.user, dataset_id)
+    if not visible:
+        # A private dataset to a non-member: the download's essentials, every other field
+        # null. Returned as is, since the schema requires fields this answer withholds.
+        outline = dict.fromkeys(DatasetSummary.model_fields)
+        outline.update(
+            id=dataset.public_id,
+            filename=queries.archive_filename(dataset),
+            sizeBytes=dataset.size_bytes,
+            checksum=dataset.checksum or None,
+        )
+        return JsonResponse(outline)
+    return dataset_summary(dataset) | {"filename": queries.archive_filename(dataset)}
 
 
 submissions_router = Router(tags=["submissions"])
@@ -132,3 +166,168 @@ def delete_submission(request: HttpRequest, submission_id: str):
     submission = get_submission_for(request.user, submission_id, edit=True)
     services.delete_submission(submission, actor=request.auth)
     return Status(204, None)
+
+
+# Uploads (MDC multipart protocol): the dataset archive under /uploads, the sample under
+# /submissions/{id}/sample. The parts themselves go to the URL each part request returns.
+
+uploads_router = Router(tags=["uploads"])
+
+UPLOAD_ERRORS = {
+    400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut
+}  # fmt: skip
+
+
+def _start_upload(request: HttpRequest, submission_id: str, purpose: str) -> dict:
+    submission = get_submission_for(request.user, submission_id, edit=True)
+    data = _body(request)
+    upload = services.start_submission_upload(
+        submission,
+        actor=request.auth,
+        purpose=purpose,
+        filename=data.get("filename"),
+        size_bytes=data.get("fileSize"),
+        mime_type=data.get("mimeType"),
+    )
+    return {"fileUploadId": upload.public_id, "uploadId": upload.store_upload_id}
+
+
+def _part_url(request: HttpRequest, upload, part_number: str) -> dict:
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from steward.storage import services as storage
+
+    expires_at = timezone.now() + timedelta(seconds=settings.STEWARD_UPLOAD_PART_URL_SECONDS)
+    # Built from the address the client used, so it works behind any host name.
+    url = storage.part_url(upload, part_number, base_url=request.build_absolute_uri("/"))
+    return {
+        "url": url,
+        "expiresAt": expires_at.isoformat().replace("+00:00", "Z"),
+        "partNumber": int(part_number),
+    }
+
+
+def _parts(upload) -> dict:
+    from steward.storage import services as storage
+
+    parts = storage.list_parts(upload)
+    return {
+        "fileUploadId": upload.public_id,
+        "status": upload.status,
+        "parts": [{"partNumber": p.number, "etag": p.etag, "size": p.size} for p in parts],
+    }
+
+
+def _complete(request: HttpRequest, submission, upload) -> dict:
+    data = _body(request)
+    submission, upload = services.complete_submission_upload(
+        submission,
+        upload,
+        actor=request.auth,
+        store_upload_id=data.get("uploadId"),
+        parts=data.get("parts"),
+        checksum=data.get("checksum"),
+    )
+    return {
+        "success": True,
+        "fileUploadId": upload.public_id,
+        "status": upload.status,
+        "submissionId": submission.public_id,
+    }
+
+
+def _abort(request: HttpRequest, submission, upload) -> Status:
+    from steward.storage import services as storage
+
+    storage.abort_upload(upload, actor=request.auth, organization_id=submission.organization_id)
+    return Status(204, None)
+
+
+@uploads_router.post("", response={200: dict, **UPLOAD_ERRORS}, summary="Start an upload")
+def start_upload(request: HttpRequest):
+    """`{submissionId, filename, fileSize, mimeType}` → `{fileUploadId, uploadId}`. The
+    submission is a draft, or an approved one whose dataset gets a new version."""
+    submission_id = _body(request).get("submissionId")
+    if not isinstance(submission_id, str) or not submission_id.strip():
+        raise DomainError(
+            "submissionId: this field is required", code="required", field="submissionId"
+        )
+    return _start_upload(request, submission_id, "archive")
+
+
+@uploads_router.get("/{file_upload_id}/parts", response={200: dict, **UPLOAD_ERRORS})
+def list_upload_parts(request: HttpRequest, file_upload_id: str):
+    """The parts storage already holds, so a client that lost its state can resume."""
+    _, upload = get_upload_for(request.user, file_upload_id, purpose="archive")
+    return _parts(upload)
+
+
+@uploads_router.get("/{file_upload_id}/parts/{part_number}", response={200: dict, **UPLOAD_ERRORS})
+def get_upload_part_url(request: HttpRequest, file_upload_id: str, part_number: str):
+    """`{url, expiresAt, partNumber}`: PUT the part's bytes to `url`, without credentials."""
+    _, upload = get_upload_for(request.user, file_upload_id, purpose="archive")
+    return _part_url(request, upload, part_number)
+
+
+@uploads_router.post("/{file_upload_id}", response={200: dict, **UPLOAD_ERRORS})
+def complete_upload(request: HttpRequest, file_upload_id: str):
+    """`{uploadId, parts: [{partNumber, etag}], checksum}`: join, verify and attach."""
+    submission, upload = get_upload_for(request.user, file_upload_id, purpose="archive")
+    return _complete(request, submission, upload)
+
+
+@uploads_router.delete("/{file_upload_id}", response={204: None, **UPLOAD_ERRORS})
+def abort_upload(request: HttpRequest, file_upload_id: str):
+    submission, upload = get_upload_for(request.user, file_upload_id, purpose="archive")
+    return _abort(request, submission, upload)
+
+
+@submissions_router.post("/{submission_id}/sample", response={200: dict, **UPLOAD_ERRORS})
+def start_sample_upload(request: HttpRequest, submission_id: str):
+    return _start_upload(request, submission_id, "sample")
+
+
+@submissions_router.get(
+    "/{submission_id}/sample/{file_upload_id}/parts", response={200: dict, **UPLOAD_ERRORS}
+)
+def list_sample_upload_parts(request: HttpRequest, submission_id: str, file_upload_id: str):
+    _, upload = get_upload_for(
+        request.user, file_upload_id, purpose="sample", submission_id=submission_id
+    )
+    return _parts(upload)
+
+
+@submissions_router.get(
+    "/{submission_id}/sample/{file_upload_id}/parts/{part_number}",
+    response={200: dict, **UPLOAD_ERRORS},
+)
+def get_sample_part_url(
+    request: HttpRequest, submission_id: str, file_upload_id: str, part_number: str
+):
+    _, upload = get_upload_for(
+        request.user, file_upload_id, purpose="sample", submission_id=submission_id
+    )
+    return _part_url(request, upload, part_number)
+
+
+@submissions_router.post(
+    "/{submission_id}/sample/{file_upload_id}", response={200: dict, **UPLOAD_ERRORS}
+)
+def complete_sample_upload(request: HttpRequest, submission_id: str, file_upload_id: str):
+    submission, upload = get_upload_for(
+        request.user, file_upload_id, purpose="sample", submission_id=submission_id
+    )
+    return _complete(request, submission, upload)
+
+
+@submissions_router.delete(
+    "/{submission_id}/sample/{file_upload_id}", response={204: None, **UPLOAD_ERRORS}
+)
+def abort_sample_upload(request: HttpRequest, submission_id: str, file_upload_id: str):
+    submission, upload = get_upload_for(
+        request.user, file_upload_id, purpose="sample", submission_id=submission_id
+    )
+    return _abort(request, submission, upload)

@@ -131,6 +131,8 @@ class Dataset(models.Model):
             models.Index(fields=["license_abbreviation"], name="catalog_dataset_license"),
             models.Index(fields=["format"], name="catalog_dataset_format"),
             models.Index(fields=["size_bytes"], name="catalog_dataset_size"),
+            # The newest change tells whether a cached catalogue listing is still true.
+            models.Index(fields=["updated_at"], name="catalog_dataset_updated"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import BooleanField, Count, F, Q, QuerySet
+from django.db.models import BooleanField, Count, F, Max, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
@@ -131,12 +131,14 @@ def _tsquery(terms: list[str]) -> str:
 
 
 def _fts_match(query: DatasetQuery, terms: list[str]) -> str:
-    """The FTS5 query for the search words and every equality filter (SQLite).
+    """The FTS5 query for the search words (if any) and every equality filter (SQLite).
 
     Words must all appear in the document, as word prefixes; each filter is an OR of the
     facet words of its values. Words are \\w+ runs quoted as phrases, so user text never
     reaches the query syntax as syntax."""
-    parts = ["search_document : (" + " AND ".join(f'"{t}"*' for t in terms) + ")"]
+    parts = []
+    if terms:
+        parts.append("search_document : (" + " AND ".join(f'"{t}"*' for t in terms) + ")")
     groups = [[facet_token("listed", "yes")]]
     if query.tasks:
         groups.append([facet_token("task", t) for t in query.tasks])
@@ -232,55 +234,78 @@ class SearchResult:
         return max(1, -(-self.total // self.query.limit))
 
 
+# The columns a listing shows; long texts and the search columns stay in the database.
+LISTING_FIELDS = [
+    "public_id", "slug", "name", "short_description", "long_description", "size_bytes",
+    "checksum", "created_at", "published_at", "locale", "task", "format",
+    "license_abbreviation", "license_name", "visibility", "is_paid", "base_price_cents",
+    "currency", "filename", "has_sample", "status",
+    "organization__name", "organization__slug",
+    "language__code", "language__name", "language__autonym", "current_version__number",
+]  # fmt: skip
+
+
 def _rows(ids: list[int]) -> list[Dataset]:
     """The datasets with these ids, in this order, ready for listing."""
     rows = (
         Dataset.objects.filter(id__in=ids)
         .select_related("organization", "language", "current_version")
-        .defer("search_document", "search_facets", "current_version__datasheet")
+        .only(*LISTING_FIELDS)
     )
     by_id = {d.id: d for d in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
-def _search_index(query: DatasetQuery, terms: list[str]) -> tuple[list[int], int]:
-    """Ids of one page and the total, answered from SQLite's full-text index alone."""
-    match = _fts_match(query, terms)
-    fts = "SELECT rowid FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s"
+def _count_from_index(match: str) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s", [match]
         )
-        total = cursor.fetchone()[0]
-        if query.offset >= total:
-            return [], total
-        if query.sort != "relevance":
-            qs = _ordered(Dataset.objects.filter(id__in=RawSQL(fts, [match])), query, total)
-            ids = qs.values_list("id", flat=True)[query.offset : query.offset + query.limit]
-            return list(ids), total
-        if total <= RANK_LIMIT:
-            order = "rank" if query.descending else "rank DESC"
-        else:
-            order = "rowid DESC" if query.descending else "rowid"
+        return cursor.fetchone()[0]
+
+
+def _ranked_from_index(match: str, query: DatasetQuery, total: int) -> list[int]:
+    """One page of ids, best match first, from SQLite's full-text index alone."""
+    if total <= RANK_LIMIT:
+        order = "rank" if query.descending else "rank DESC"
+    else:
+        order = "rowid DESC" if query.descending else "rowid"
+    with connection.cursor() as cursor:
         cursor.execute(
-            f"{fts} ORDER BY {order} LIMIT %s OFFSET %s", [match, query.limit, query.offset]
+            "SELECT rowid FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s"
+            f" ORDER BY {order} LIMIT %s OFFSET %s",
+            [match, query.limit, query.offset],
         )
-        return [row[0] for row in cursor.fetchall()], total
+        return [row[0] for row in cursor.fetchall()]
 
 
 def search_datasets(query: DatasetQuery, base: QuerySet | None = None) -> SearchResult:
-    """One page of matching datasets, best first, with the total across all pages."""
+    """One page of matching datasets, best first, with the total across all pages.
+
+    On SQLite the total of a catalogue search comes from the full-text index, which holds
+    the filter values too, so counting costs the same for any filter; a ranked page comes
+    from it as well. Other orders walk the column indexes, which stop after one page."""
     terms = words(query.q)[:12]
-    if terms and base is None and not query.upload_date and connection.vendor == "sqlite":
-        ids, total = _search_index(query, terms)
-        return SearchResult(items=_rows(ids), total=total, query=query)
+    from_index = connection.vendor == "sqlite" and base is None and not query.upload_date
     qs = filter_datasets(query, base)
-    total = qs.count()
-    ids = []
+    total = _count_from_index(_fts_match(query, terms)) if from_index else qs.count()
+    ids: list[int] = []
     if query.offset < total:
-        page = _ordered(qs, query, total).values_list("id", flat=True)
-        ids = list(page[query.offset : query.offset + query.limit])
+        if from_index and terms and query.sort == "relevance":
+            ids = _ranked_from_index(_fts_match(query, terms), query, total)
+        else:
+            page = _ordered(qs, query, total).values_list("id", flat=True)
+            ids = list(page[query.offset : query.offset + query.limit])
     return SearchResult(items=_rows(ids), total=total, query=query)
+
+
+def catalogue_generation() -> str:
+    """A value that changes whenever any dataset is added or changed (two index lookups).
+
+    Every change to a dataset goes through a service that saves it, which moves
+    `updated_at`; new datasets also move the highest id."""
+    latest = Dataset.objects.aggregate(changed=Max("updated_at"), newest=Max("id"))
+    return f"{latest['changed']}|{latest['newest']}"
 
 
 def list_filter_values() -> dict[str, list[str]]:
@@ -298,10 +323,7 @@ def list_filter_values() -> dict[str, list[str]]:
     }
 
 
-def get_dataset_for(user, id_or_slug: str) -> Dataset:
-    """A dataset by public id or slug, if `user` may see it; 404 otherwise, 410 when removed.
-
-    Private datasets are shown only to members of their organization."""
+def _find_dataset(id_or_slug: str) -> Dataset:
     value = id_or_slug.strip()
     if not value or len(value) > 120:
         raise NotFound("Dataset not found")
@@ -314,13 +336,53 @@ def get_dataset_for(user, id_or_slug: str) -> Dataset:
         raise NotFound("Dataset not found")
     if dataset.status == Dataset.Status.REMOVED:
         raise Gone(dataset.removal_reason or "This dataset has been taken down.", code="removed")
-    if dataset.visibility == "private" and not (
+    return dataset
+
+
+def _is_member(user, dataset: Dataset) -> bool:
+    return (
         user is not None
         and user.is_authenticated
         and dataset.organization.memberships.filter(user=user).exists()
-    ):
+    )
+
+
+def get_dataset_for(user, id_or_slug: str) -> Dataset:
+    """A dataset by public id or slug, if `user` may see it; 404 otherwise, 410 when removed.
+
+    Private datasets are shown only to members of their organization."""
+    dataset = _find_dataset(id_or_slug)
+    if dataset.visibility == "private" and not _is_member(user, dataset):
         raise NotFound("Dataset not found")
     return dataset
+
+
+def get_api_dataset_for(user, id_or_slug: str) -> tuple[Dataset, bool]:
+    """A dataset as the MDC API addresses it, and whether `user` may see all of it.
+
+    Like get_dataset_for, except that a private dataset asked for by its public id is
+    returned to anyone, marked not visible: the SDK reads the details anonymously before
+    every download, so a member could not download otherwise. Whoever holds the id learns
+    only what the download needs (archive name, size, checksum); by slug it stays a 404."""
+    dataset = _find_dataset(id_or_slug)
+    if dataset.visibility != "private" or _is_member(user, dataset):
+        return dataset, True
+    if id_or_slug.strip() != dataset.public_id:
+        raise NotFound("Dataset not found")
+    return dataset, False
+
+
+def archive_filename(dataset: Dataset) -> str | None:
+    """The archive's file name as the API reports it (details and download sessions agree).
+
+    A private dataset's archive is named after its public id, since the name its
+    organization gave it may say what the dataset is."""
+    if not dataset.filename:
+        return None
+    if dataset.visibility != "private":
+        return dataset.filename
+    extension = ".tgz" if dataset.filename.endswith(".tgz") else ".tar.gz"
+    return f"{dataset.public_id}{extension}"
 
 
 def list_languages_with_datasets() -> QuerySet:

@@ -1,7 +1,11 @@
 """The SQLite full-text table over the dataset table, as the latest migration defines it.
 
 An FTS5 table whose content is catalog_dataset (search_document: the words people search;
-search_facets: the filter values), kept in step by triggers."""
+search_facets: the filter values), kept in step by triggers.
+
+On SQLite, a migration that alters an existing column of catalog_dataset rebuilds the
+table and drops these triggers: such a migration must run SQLITE_FTS_DROP and
+SQLITE_FTS_CREATE after it (test_search_index checks that the triggers exist)."""
 
 SQLITE_FTS_CREATE = [
     """CREATE VIRTUAL TABLE catalog_dataset_fts USING fts5(

@@ -91,9 +91,13 @@ def test_unknown_dataset_is_404_with_error(client, catalogue):
     assert response.json()["error"] == "Dataset not found"
 
 
-def test_private_dataset_is_404_to_anonymous_by_slug_and_id(client, catalogue):
+def test_private_dataset_is_404_by_slug_and_an_outline_by_id(client, catalogue):
     assert client.get("/api/datasets/secret-recordings").status_code == 404
-    assert client.get(f"/api/datasets/{catalogue['private'].public_id}").status_code == 404
+    # By id it answers (the SDK reads details anonymously before downloading), with no more
+    # than a download needs; steward/access/tests covers this in full.
+    private = catalogue["private"]
+    body = client.get(f"/api/datasets/{private.public_id}").json()
+    assert body["id"] == private.public_id and body["name"] is None
 
 
 def test_removed_dataset_is_410_with_reason(client, catalogue):
@@ -242,6 +246,18 @@ def test_list_makes_a_bounded_number_of_queries(
 ):
     for n in range(30):
         make_dataset(organization, slug=f"dataset-{n}", name=f"Corpus {n}")
-    with django_assert_max_num_queries(3):
+    # The catalogue generation (for the cache), the count, the page of ids, the rows.
+    with django_assert_max_num_queries(4):
         response = client.get("/api/datasets?q=corpus&limit=30")
     assert response.json()["total"] == 30
+
+
+def test_a_cached_listing_never_outlives_a_change(client, organization, staff):
+    from steward.catalog.services import remove_dataset
+
+    dataset = make_dataset(organization, slug="first", name="Yoruba speech", locale="yo")
+    assert client.get("/api/datasets?q=yoruba").json()["total"] == 1
+    make_dataset(organization, slug="second", name="Yoruba stories", locale="yo")
+    assert client.get("/api/datasets?q=yoruba").json()["total"] == 2
+    remove_dataset(dataset, actor=staff, reason="Taken down.")
+    assert client.get("/api/datasets?q=yoruba").json()["total"] == 1

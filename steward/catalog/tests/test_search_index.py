@@ -92,3 +92,16 @@ def test_facets_follow_takedowns_and_restores(organization, staff):
     assert search_datasets(query).total == 0
     restore_dataset(dataset, actor=staff)
     assert search_datasets(query).total == 1
+
+
+def test_the_index_triggers_exist_after_all_migrations():
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL indexes the column itself; there are no triggers")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        names = [row[0] for row in cursor.fetchall()]
+    assert names == [
+        "catalog_dataset_fts_delete",
+        "catalog_dataset_fts_insert",
+        "catalog_dataset_fts_update",
+    ]
