@@ -123,7 +123,7 @@ def parse_dataset_query(params: QueryDict) -> DatasetQuery:
 # Relevance is computed when a search matches at most this many datasets; beyond that the
 # words do not tell the matches apart and scoring them all would cost more than it tells,
 # so the newest come first.
-RANK_LIMIT = 2000
+RANK_LIMIT = 300
 
 
 def _tsquery(terms: list[str]) -> str:
