@@ -11,6 +11,7 @@ COMMANDS = [
     ("migrate", "Create or upgrade the database tables."),
     ("seed-demo", "Create demo organizations, users and datasets with real files (idempotent)."),
     ("serve", "Run the production web server (gunicorn; static files through whitenoise)."),
+    ("worker", "Run background tasks (upload checks, file inspections); run it beside serve."),
     ("check", "Check the configuration (add --deploy for production checks)."),
     ("users", "Manage users: `users add NAME --email E [--staff] [--password-stdin]`."),
     (

@@ -8,10 +8,11 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
+from steward.access.api import router as access_router
 from steward.accounts.api import router as accounts_router
 from steward.accounts.services import authenticate_api_key
 from steward.catalog.api import router as catalog_router
-from steward.catalog.api import submissions_router
+from steward.catalog.api import submissions_router, uploads_router
 from steward.lib.errors import DomainError
 
 
@@ -79,4 +80,6 @@ def health(request):
 
 api.add_router("/me", accounts_router)
 api.add_router("/datasets", catalog_router)
+api.add_router("/datasets", access_router)
 api.add_router("/submissions", submissions_router)
+api.add_router("/uploads", uploads_router)

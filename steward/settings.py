@@ -258,3 +258,11 @@ LOGGING = {
 }
 # HSTS preload is a commitment that cannot be undone quickly; operators opt in themselves.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# File inspection: an uploaded archive is refused when it unpacks to more than this many
+# bytes, holds more entries, or expands more than this ratio (a decompression bomb).
+STEWARD_INSPECTION_MAX_UNPACKED_BYTES = env_int(
+    "STEWARD_INSPECTION_MAX_UNPACKED_BYTES", 200 * 1024**3
+)
+STEWARD_INSPECTION_MAX_ENTRIES = env_int("STEWARD_INSPECTION_MAX_ENTRIES", 5_000_000)
+STEWARD_INSPECTION_MAX_RATIO = env_int("STEWARD_INSPECTION_MAX_RATIO", 200)

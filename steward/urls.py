@@ -8,8 +8,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("account/", include("steward.accounts.urls")),
+    path("files/", include("steward.storage.urls")),
     # Before the catalogue, whose organizations/<slug> would otherwise take organizations/apply.
     path("", include("steward.organizations.urls")),
     path("", include("steward.moderation.urls")),
     path("", include("steward.catalog.urls")),
+    path("", include("steward.access.urls")),
 ]

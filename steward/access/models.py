@@ -12,6 +12,8 @@ class DownloadEvent(models.Model):
         API = "api", "API"
         WEB = "web", "Web"
 
+    # Shown to the client as the MDC `accessRecordId`; the integer key stays internal.
+    public_id = models.CharField(max_length=25, unique=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     dataset = models.ForeignKey(Dataset, on_delete=models.PROTECT, related_name="download_events")
     version = models.ForeignKey(DatasetVersion, on_delete=models.PROTECT, related_name="+")
@@ -25,7 +27,9 @@ class DownloadEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["dataset", "created_at"], name="access_download_by_dataset")]
+        indexes = [
+            models.Index(fields=["dataset", "created_at"], name="access_download_by_dataset")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} downloaded {self.file}"

@@ -1,5 +1,6 @@
 from steward.lib.errors import Forbidden, Gone, NotFound
 from steward.organizations.permissions import SUBMIT, can
+from steward.storage.models import Upload
 
 from .models import Submission
 
@@ -21,3 +22,19 @@ def get_submission_for(user, public_id: str, *, edit: bool = False) -> Submissio
     if not member and not (user.is_staff and not edit):
         raise Forbidden("This submission belongs to another organization.", code="not_yours")
     return submission
+
+
+def get_upload_for(
+    user, public_id: str, *, purpose: str, submission_id: str | None = None
+) -> tuple[Submission, Upload]:
+    """An upload and the submission it was started for, if `user` may upload to that
+    submission's organization: 404 unknown (or of another kind, or another submission's),
+    410 submission deleted, 403 another organization's."""
+    if submission_id is not None:
+        submission = get_submission_for(user, submission_id, edit=True)
+    upload = Upload.objects.filter(public_id=public_id.strip(), purpose=purpose).first()
+    if upload is None or (submission_id is not None and upload.reference != submission.public_id):
+        raise NotFound("Upload not found")
+    if submission_id is None:
+        submission = get_submission_for(user, upload.reference, edit=True)
+    return submission, upload

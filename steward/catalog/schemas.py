@@ -130,6 +130,8 @@ def submission_payload(submission) -> dict:
     from .datasheet import FIELDS
 
     sheet = submission.datasheet
+    archive_upload, sample_upload = submission.archive_upload, submission.sample_upload
+    sample = _file(sample_upload, submission.sample, submission.sample_name)
     out: dict = {
         "id": submission.public_id,
         "organizationId": submission.organization.slug,
@@ -156,10 +158,16 @@ def submission_payload(submission) -> dict:
             if submission.dataset and submission.status == "approved"
             else None,
             "dataset": {"id": submission.dataset.public_id} if submission.dataset else None,
-            "fileUploadId": None,
-            "fileUpload": _file(submission.archive, submission.archive_name),
-            "sampleFileReferenceId": None,
-            "sampleFile": _file(submission.sample, submission.sample_name),
+            "fileUploadId": archive_upload.public_id if archive_upload else None,
+            "fileUpload": _file(archive_upload, submission.archive, submission.archive_name),
+            "sampleFileReferenceId": sample_upload.public_id if sample_upload else None,
+            "sampleFile": sample,
+            "sampleFileReference": {
+                "id": sample_upload.public_id if sample_upload else None,
+                "currentVersion": {"fileUpload": sample},
+            }
+            if sample
+            else None,
             "createdAt": _iso(submission.created_at),
             "updatedAt": _iso(submission.updated_at),
             "expiresAt": None,
@@ -168,12 +176,15 @@ def submission_payload(submission) -> dict:
     return out
 
 
-def _file(blob, filename: str) -> dict | None:
-    if blob is None:
+def _file(upload, blob, filename: str) -> dict | None:
+    """A submission's file: its latest upload (whose Blob is set once verified), or a Blob
+    attached without one."""
+    if upload is None and blob is None:
         return None
     return {
-        "filename": filename,
-        "sizeBytes": blob.size_bytes,
-        "checksum": blob.sha256,
-        "status": "completed",
+        "id": upload.public_id if upload else None,
+        "filename": filename or upload.filename,
+        "sizeBytes": blob.size_bytes if blob else upload.size_bytes,
+        "checksum": blob.sha256 if blob else None,
+        "status": upload.status if upload else "completed",
     }

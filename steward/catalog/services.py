@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -13,7 +13,7 @@ from steward.lib.ids import new_public_id
 from steward.lib.text import fold
 from steward.licensing.licences import PREDEFINED, licence_name
 from steward.organizations.models import Organization
-from steward.storage.models import Blob
+from steward.storage.models import Blob, Upload
 
 from .datasheet import require_publishable
 from .languages import language_code, language_info
@@ -832,6 +832,9 @@ def decide_submission(submission: Submission, *, actor, to: str, reason: str = "
         submission = _lock_submission(submission)
         if submission.status == to:
             return submission
+        if to == Submission.Status.APPROVED:
+            _require_verified_files(submission)
+            _require_inspected_files(submission)
         _transition(submission, to)
         submission.decided_at = timezone.now()
         if to == Submission.Status.APPROVED:
@@ -985,3 +988,356 @@ def add_comment(submission: Submission, *, author, body: str) -> Comment:
             {"submission": submission, "comment": comment},
         )
     return comment
+
+
+# Uploads: a submission's dataset archive and sample arrive as resumable multipart uploads
+# (storage.services does the transfer); completion attaches them to the submission at once.
+
+
+def _require_accepts_upload(submission: Submission, purpose: str) -> None:
+    """Drafts take files; an approved submission takes a new archive for a new version."""
+    if submission.deleted_at is not None:
+        raise Gone("This submission was deleted.", code="deleted")
+    if submission.is_editable:
+        return
+    if (
+        purpose == "archive"
+        and submission.status == Submission.Status.APPROVED
+        and submission.dataset_id is not None
+    ):
+        return
+    raise Forbidden(
+        f"This submission is {submission.get_status_display().lower()} and no longer takes files.",
+        code="not_editable",
+    )
+
+
+def start_submission_upload(
+    submission: Submission,
+    *,
+    actor,
+    purpose: str,
+    filename: Any,
+    size_bytes: Any,
+    mime_type: Any,
+) -> Upload:
+    """Open an upload of the submission's archive or sample (MDC `POST /uploads`)."""
+    from steward.storage import services as storage
+
+    _require_accepts_upload(submission, purpose)
+    return storage.start_upload(
+        getattr(actor, "user", actor),
+        reference=submission.public_id,
+        purpose=purpose,
+        filename=filename,
+        size_bytes=size_bytes,
+        mime_type=mime_type,
+        actor=actor,
+        organization_id=submission.organization_id,
+    )
+
+
+def complete_submission_upload(
+    submission: Submission,
+    upload: Upload,
+    *,
+    actor,
+    parts: Any,
+    checksum: Any,
+    store_upload_id: Any = None,
+) -> tuple[Submission, Upload]:
+    """Join and check an upload, then attach it to the submission at once (for an approved
+    submission, to the draft of its dataset's next version). Returns the submission the
+    file went to and the upload. The same completion sent again changes nothing."""
+    from steward.storage import services as storage
+
+    from . import tasks
+
+    is_first = upload.status == Upload.Status.UPLOADING
+    if is_first:
+        # Refused before any storage work, so nothing is half-written.
+        _require_accepts_upload(submission, upload.purpose)
+    upload = storage.complete_upload(
+        upload,
+        parts=parts,
+        checksum=checksum,
+        store_upload_id=store_upload_id,
+        actor=actor,
+        organization_id=submission.organization_id,
+        verify_with=tasks.verify_submission_upload,
+    )
+    if not is_first:
+        # A repetition must not attach an old upload over a newer one.
+        target = (
+            Submission.objects.filter(Q(archive_upload=upload) | Q(sample_upload=upload))
+            .order_by("-created_at")
+            .first()
+        )
+        return target or submission, upload
+    return attach_upload(submission, upload, actor=actor), upload
+
+
+def _next_version_draft(approved: Submission, *, actor) -> Submission:
+    """The open draft of the next version of an approved submission's dataset; made from the
+    published datasheet and files when there is none. Caller holds the submission lock."""
+    from steward.audit.services import record
+
+    dataset = approved.dataset
+    draft = (
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("organization", "dataset")
+        .filter(
+            dataset=dataset,
+            deleted_at__isnull=True,
+            status__in=[Submission.Status.DRAFT, Submission.Status.EDITS_REQUESTED],
+        )
+        .order_by("-created_at")
+        .first()
+    )
+    if draft is not None:
+        return draft
+    version = dataset.current_version
+    draft = Submission(
+        public_id=new_public_id(),
+        organization=approved.organization,
+        created_by=getattr(actor, "user", actor),
+        dataset=dataset,
+        datasheet=dict(version.datasheet) if version else dict(approved.datasheet),
+        slug=dataset.slug,
+        rights_holder=approved.rights_holder,
+        consent_basis=approved.consent_basis,
+        rights_statement=approved.rights_statement,
+    )
+    # The new archive replaces the old one; the sample stays until another is uploaded.
+    for f in version.files.select_related("blob") if version else []:
+        if f.role == DatasetFile.Role.SAMPLE:
+            draft.sample, draft.sample_name = f.blob, f.filename
+    draft.save()
+    record(
+        actor=actor,
+        action="catalog.submission.created",
+        target=draft,
+        organization_id=draft.organization_id,
+        data={"name": draft.name, "dataset": dataset.public_id, "from": approved.public_id},
+    )
+    return draft
+
+
+def attach_upload(submission: Submission, upload: Upload, *, actor) -> Submission:
+    """Make a completed upload the submission's archive or sample. Its Blob becomes the
+    submission's file once verified (now, or later by `verify_submission_upload`)."""
+    from steward.audit.services import record
+
+    with transaction.atomic():
+        submission = _lock_submission(submission)
+        # Re-read: background verification may have finished since completion returned.
+        upload = Upload.objects.select_related("blob").get(pk=upload.pk)
+        if submission.status == Submission.Status.APPROVED:
+            submission = _next_version_draft(submission, actor=actor)
+        if upload.purpose == "archive":
+            submission.archive_upload = upload
+            submission.archive = upload.blob
+            submission.archive_name = upload.filename
+            fields = ["archive_upload", "archive", "archive_name"]
+        else:
+            submission.sample_upload = upload
+            submission.sample = upload.blob
+            submission.sample_name = upload.filename
+            fields = ["sample_upload", "sample", "sample_name"]
+        submission.save(update_fields=[*fields, "updated_at"])
+        record(
+            actor=actor,
+            action="catalog.submission.file_attached",
+            target=submission,
+            organization_id=submission.organization_id,
+            data={
+                "role": upload.purpose,
+                "upload": upload.public_id,
+                "filename": upload.filename,
+                "size_bytes": upload.size_bytes,
+                "status": upload.status,
+            },
+        )
+        if upload.blob is not None:
+            on_blob_verified(submission, upload.blob)
+    return submission
+
+
+def verify_submission_upload(upload: Upload) -> Upload:
+    """Check a large upload's checksum in the background; once it matches, its Blob becomes
+    the file of the submissions it is attached to. Safe to run again."""
+    from steward.storage import services as storage
+
+    organization_id = (
+        Submission.objects.filter(public_id=upload.reference)
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+    upload = storage.verify_upload(upload, organization_id=organization_id)
+    if upload.status != Upload.Status.COMPLETED:
+        return upload
+    with transaction.atomic():
+        attached = Submission.objects.select_for_update(of=("self",)).filter(
+            Q(archive_upload=upload) | Q(sample_upload=upload)
+        )
+        for submission in attached:
+            if submission.archive_upload_id == upload.pk:
+                submission.archive = upload.blob
+                submission.save(update_fields=["archive", "updated_at"])
+            else:
+                submission.sample = upload.blob
+                submission.save(update_fields=["sample", "updated_at"])
+            on_blob_verified(submission, upload.blob)
+    return upload
+
+
+def on_blob_verified(submission: Submission, blob: Blob) -> None:
+    """Called inside the transaction that makes a verified Blob a submission's archive or
+    sample (`submission.archive_id == blob.pk` tells which): schedule follow-up work here,
+    with transaction.on_commit."""
+    from . import tasks
+
+    inspect_blob = getattr(tasks, "inspect_blob", None)
+    if inspect_blob is not None:
+        blob_id, locale = blob.pk, submission.datasheet.get("locale", "")
+        transaction.on_commit(lambda: inspect_blob.enqueue(blob_id=blob_id, locale=locale))
+
+
+def _require_verified_files(submission: Submission) -> None:
+    """Publication waits until every attached upload's checksum has been verified."""
+
+    for label, upload in (
+        ("dataset archive", submission.archive_upload),
+        ("sample", submission.sample_upload),
+    ):
+        if upload is None or upload.status == Upload.Status.COMPLETED:
+            continue
+        if upload.status == Upload.Status.VERIFYING:
+            raise SubmissionError(
+                f"The {label} is still being verified; approve the submission once its"
+                " checksum has been checked.",
+                code="file_not_verified",
+            )
+        raise SubmissionError(
+            f"The {label} failed verification ({upload.failure}); the organization must"
+            " upload it again.",
+            code="file_failed",
+        )
+
+
+# Inspection: what a stored archive holds and whether it is safe to unpack, found in the
+# background once the file is verified (catalog/inspection.py does the reading).
+
+
+def inspection_limits():
+    """The inspection limits the settings ask for."""
+    from django.conf import settings
+
+    from .inspection import Limits
+
+    return Limits(
+        max_entries=settings.STEWARD_INSPECTION_MAX_ENTRIES,
+        max_unpacked_bytes=settings.STEWARD_INSPECTION_MAX_UNPACKED_BYTES,
+        max_ratio=float(settings.STEWARD_INSPECTION_MAX_RATIO),
+    )
+
+
+def inspection_for(blob: Blob | None):
+    """The blob's Inspection, or None when none was made or requested."""
+    from .models import Inspection
+
+    if blob is None:
+        return None
+    return Inspection.objects.filter(blob=blob).first()
+
+
+def request_inspection(blob: Blob, *, locale: str = ""):
+    """Mark `blob` as waiting for inspection and queue the task once the transaction
+    commits. A blob inspected already changes nothing."""
+    from . import tasks
+    from .models import Inspection
+
+    inspection, _ = Inspection.objects.get_or_create(
+        blob=blob, defaults={"declared_locale": locale}
+    )
+    if inspection.status == Inspection.Status.PENDING:
+        blob_id = blob.pk
+        transaction.on_commit(lambda: tasks.inspect_blob.enqueue(blob_id=blob_id, locale=locale))
+    return inspection
+
+
+def inspect_blob(blob: Blob, *, locale: str = ""):
+    """Inspect the stored file and record the outcome (status, reason, report), audited as
+    `catalog.inspection.finished`. A finished inspection is returned unchanged."""
+    from contextlib import closing
+
+    from django.db.models import Q
+
+    from steward.audit.services import record
+    from steward.storage.objectstore import get_store
+
+    from .inspection import inspect_archive
+    from .models import Inspection
+
+    finished = Inspection.objects.filter(blob=blob, finished_at__isnull=False).first()
+    if finished is not None:
+        return finished
+    # Reading a large archive takes minutes: no transaction stays open meanwhile.
+    with closing(get_store().open(blob.key)) as stream:
+        result = inspect_archive(stream, declared_locale=locale, limits=inspection_limits())
+    organization_id = (
+        Submission.objects.filter(Q(archive=blob) | Q(sample=blob))
+        .values_list("organization_id", flat=True)
+        .first()
+    )
+    with transaction.atomic():
+        inspection, _ = Inspection.objects.select_for_update().get_or_create(blob=blob)
+        if inspection.finished_at is not None:
+            return inspection  # another worker got there first
+        inspection.status = result.status
+        inspection.reason = result.reason
+        inspection.report = result.report
+        inspection.declared_locale = locale
+        inspection.finished_at = timezone.now()
+        inspection.save(
+            update_fields=["status", "reason", "report", "declared_locale", "finished_at"]
+        )
+        record(
+            actor=None,
+            action="catalog.inspection.finished",
+            target=inspection,
+            organization_id=organization_id,
+            data={
+                "blob": blob.sha256,
+                "status": result.status,
+                "reason": result.reason,
+                "findings": [f["code"] for f in result.report.get("findings", [])],
+            },
+        )
+    return inspection
+
+
+def _require_inspected_files(submission: Submission) -> None:
+    """Publication waits until every attached file is inspected, and never publishes one
+    the inspection rejected."""
+    from .models import Inspection
+
+    for label, blob_id in (
+        ("dataset archive", submission.archive_id),
+        ("sample", submission.sample_id),
+    ):
+        if blob_id is None:
+            continue
+        inspection = Inspection.objects.filter(blob_id=blob_id).first()
+        if inspection is None or inspection.status == Inspection.Status.PENDING:
+            raise SubmissionError(
+                f"The {label} is still being inspected; approve the submission once its"
+                " inspection report is ready.",
+                code="file_not_inspected",
+            )
+        if inspection.status == Inspection.Status.REJECTED:
+            raise SubmissionError(
+                f"The {label} was rejected by the file inspection: {inspection.reason}"
+                " The organization must upload a corrected file.",
+                code="file_rejected",
+            )
