@@ -1,11 +1,15 @@
 import hashlib
 import json
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from ninja import Router, Status
 
 from steward.lib.errors import DomainError, NotFound
+from steward.storage import services as storage_services
 
 from . import queries, services
 from .permissions import get_submission_for, get_upload_for
@@ -193,16 +197,9 @@ def _start_upload(request: HttpRequest, submission_id: str, purpose: str) -> dic
 
 
 def _part_url(request: HttpRequest, upload, part_number: str) -> dict:
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.utils import timezone
-
-    from steward.storage import services as storage
-
     expires_at = timezone.now() + timedelta(seconds=settings.STEWARD_UPLOAD_PART_URL_SECONDS)
     # Built from the address the client used, so it works behind any host name.
-    url = storage.part_url(upload, part_number, base_url=request.build_absolute_uri("/"))
+    url = storage_services.part_url(upload, part_number, base_url=request.build_absolute_uri("/"))
     return {
         "url": url,
         "expiresAt": expires_at.isoformat().replace("+00:00", "Z"),
@@ -211,9 +208,7 @@ def _part_url(request: HttpRequest, upload, part_number: str) -> dict:
 
 
 def _parts(upload) -> dict:
-    from steward.storage import services as storage
-
-    parts = storage.list_parts(upload)
+    parts = storage_services.list_parts(upload)
     return {
         "fileUploadId": upload.public_id,
         "status": upload.status,
@@ -240,9 +235,9 @@ def _complete(request: HttpRequest, submission, upload) -> dict:
 
 
 def _abort(request: HttpRequest, submission, upload) -> Status:
-    from steward.storage import services as storage
-
-    storage.abort_upload(upload, actor=request.auth, organization_id=submission.organization_id)
+    storage_services.abort_upload(
+        upload, actor=request.auth, organization_id=submission.organization_id
+    )
     return Status(204, None)
 
 

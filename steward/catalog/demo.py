@@ -28,7 +28,7 @@ from steward.storage.services import store_blob
 
 from .datasheet import clean_datasheet
 from .models import Dataset
-from .services import VersionFiles, publish_dataset
+from .services import VersionFiles, inspect_blob, publish_dataset
 
 DEMO_PASSWORD = "demo-password-123"
 SAMPLE_RATE = 16_000
@@ -928,7 +928,13 @@ def _seed_dataset(
             build_archive(spec, sample=True), slug=spec.slug, filename=sample_name
         )
         files.sample_name = sample_name
-    return publish_dataset(organization, sheet=sheet, slug=spec.slug, files=files)
+    dataset = publish_dataset(organization, sheet=sheet, slug=spec.slug, files=files)
+    # Inspected at once rather than by the worker, so the pages show what the files hold
+    # from the start.
+    for blob in (files.archive, files.sample):
+        if blob is not None:
+            inspect_blob(blob, locale=sheet["locale"])
+    return dataset
 
 
 def seed_demo() -> SeedReport:

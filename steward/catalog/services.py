@@ -13,6 +13,7 @@ from steward.lib.ids import new_public_id
 from steward.lib.text import fold
 from steward.licensing.licences import PREDEFINED, licence_name
 from steward.organizations.models import Organization
+from steward.storage import services as storage_services
 from steward.storage.models import Blob, Upload
 
 from .datasheet import require_publishable
@@ -1022,10 +1023,8 @@ def start_submission_upload(
     mime_type: Any,
 ) -> Upload:
     """Open an upload of the submission's archive or sample (MDC `POST /uploads`)."""
-    from steward.storage import services as storage
-
     _require_accepts_upload(submission, purpose)
-    return storage.start_upload(
+    return storage_services.start_upload(
         getattr(actor, "user", actor),
         reference=submission.public_id,
         purpose=purpose,
@@ -1049,15 +1048,13 @@ def complete_submission_upload(
     """Join and check an upload, then attach it to the submission at once (for an approved
     submission, to the draft of its dataset's next version). Returns the submission the
     file went to and the upload. The same completion sent again changes nothing."""
-    from steward.storage import services as storage
-
     from . import tasks
 
     is_first = upload.status == Upload.Status.UPLOADING
     if is_first:
         # Refused before any storage work, so nothing is half-written.
         _require_accepts_upload(submission, upload.purpose)
-    upload = storage.complete_upload(
+    upload = storage_services.complete_upload(
         upload,
         parts=parts,
         checksum=checksum,
@@ -1166,14 +1163,12 @@ def attach_upload(submission: Submission, upload: Upload, *, actor) -> Submissio
 def verify_submission_upload(upload: Upload) -> Upload:
     """Check a large upload's checksum in the background; once it matches, its Blob becomes
     the file of the submissions it is attached to. Safe to run again."""
-    from steward.storage import services as storage
-
     organization_id = (
         Submission.objects.filter(public_id=upload.reference)
         .values_list("organization_id", flat=True)
         .first()
     )
-    upload = storage.verify_upload(upload, organization_id=organization_id)
+    upload = storage_services.verify_upload(upload, organization_id=organization_id)
     if upload.status != Upload.Status.COMPLETED:
         return upload
     with transaction.atomic():
@@ -1193,19 +1188,13 @@ def verify_submission_upload(upload: Upload) -> Upload:
 
 def on_blob_verified(submission: Submission, blob: Blob) -> None:
     """Called inside the transaction that makes a verified Blob a submission's archive or
-    sample (`submission.archive_id == blob.pk` tells which): schedule follow-up work here,
-    with transaction.on_commit."""
-    from . import tasks
-
-    inspect_blob = getattr(tasks, "inspect_blob", None)
-    if inspect_blob is not None:
-        blob_id, locale = blob.pk, submission.datasheet.get("locale", "")
-        transaction.on_commit(lambda: inspect_blob.enqueue(blob_id=blob_id, locale=locale))
+    sample (`submission.archive_id == blob.pk` tells which): follow-up work starts here,
+    queued with transaction.on_commit."""
+    request_inspection(blob, locale=submission.datasheet.get("locale", ""))
 
 
 def _require_verified_files(submission: Submission) -> None:
     """Publication waits until every attached upload's checksum has been verified."""
-
     for label, upload in (
         ("dataset archive", submission.archive_upload),
         ("sample", submission.sample_upload),

@@ -25,4 +25,10 @@ urlpatterns = [
         views.submission_comment,
         name="submission-comment",
     ),
+    # The datacollective SDK's schema registry, mirrored for load_dataset.
+    path(
+        "schema-registry/main/registry/<str:dataset_id>/schema.yaml",
+        views.dataset_schema,
+        name="dataset-schema",
+    ),
 ]

@@ -33,8 +33,9 @@ from .forms import (
     datasheet_summary,
     missing_fields,
 )
+from .inspection import infer_schema, schema_yaml
 from .languages import language_code
-from .models import Dataset, Submission, Task, Visibility
+from .models import Dataset, DatasetFile, Inspection, Submission, Task, Visibility
 from .permissions import get_submission_for
 from .schemas import pricing_of
 from .services import SUBMISSION_TRANSITIONS
@@ -285,6 +286,7 @@ def dataset_detail(request: HttpRequest, dataset_id: str) -> HttpResponse:
         "contacts": contacts,
         "versions": dataset.versions.filter(published_at__isnull=False).order_by("-number"),
         "files": version.files.select_related("blob") if version else [],
+        "file_report": _file_report(dataset),
         "citation": _citation(dataset, url),
         "api_url": settings.STEWARD_BASE_URL + "/api",
     }
@@ -586,3 +588,76 @@ def submission_comment(request: HttpRequest, public_id: str) -> HttpResponse:
         }
         return render(request, "catalog/submission_comments.html", context, status=status)
     return _render_submission(request, submission, REVIEW_STEP, comment_form=form, status=status)
+
+
+# --- File inspection: the report on the dataset page, and schema.yaml for load_dataset ---
+
+
+def _file_report(dataset: Dataset) -> dict | None:
+    """What the dataset page shows of its files' inspection. Counts and shapes come from the
+    archive; excerpts (first rows, lines, clip names) from the sample, which the organization
+    chose to show, or from the archive of a free public dataset that anyone may download."""
+    version = dataset.current_version
+    if version is None:
+        return None
+    files = {f.role: f for f in version.files.all()}
+    inspections = {
+        i.blob_id: i
+        for i in Inspection.objects.filter(
+            blob_id__in=[f.blob_id for f in files.values()], finished_at__isnull=False
+        ).exclude(status=Inspection.Status.REJECTED)
+    }
+    archive = files.get(DatasetFile.Role.ARCHIVE)
+    sample = files.get(DatasetFile.Role.SAMPLE)
+    of_archive = inspections.get(archive.blob_id) if archive else None
+    of_sample = inspections.get(sample.blob_id) if sample else None
+    shown = of_archive or of_sample
+    if shown is None:
+        return None
+    excerpts = None
+    note = _("No excerpts are shown: download the sample, or get access, to see the data.")
+    if of_sample is not None:
+        excerpts, note = of_sample.report, _("From the sample.")
+    elif dataset.visibility == Visibility.PUBLIC and not dataset.is_paid:
+        excerpts, note = of_archive.report, ""
+    return {
+        "inspection": shown,
+        "of_sample": shown is of_sample,
+        "excerpts": excerpts,
+        "excerpts_note": note,
+    }
+
+
+def load_dataset_schema(dataset: Dataset) -> dict | None:
+    """The schema `load_dataset` needs for the dataset's current archive: inferred from its
+    inspection, the catch-all glob while none is finished, None without an archive or when
+    the inspection rejected it."""
+    version = dataset.current_version
+    archive = (
+        version.files.filter(role=DatasetFile.Role.ARCHIVE).select_related("blob").first()
+        if version
+        else None
+    )
+    if archive is None:
+        return None
+    inspection = services.inspection_for(archive.blob)
+    if inspection is None or inspection.finished_at is None:
+        return {"dataset_id": dataset.public_id, "root_strategy": "glob", "file_pattern": "*"}
+    if inspection.status == Inspection.Status.REJECTED:
+        return None
+    return infer_schema(inspection.report, dataset_id=dataset.public_id, task=dataset.task)
+
+
+def dataset_schema(request: HttpRequest, dataset_id: str) -> HttpResponse:
+    """`<base>/schema-registry/main/registry/<id>/schema.yaml`: a mirror of the schema
+    registry the datacollective SDK reads, for Steward's own datasets."""
+    try:
+        dataset = queries.get_dataset_for(request.user, dataset_id)
+    except NotFound:
+        raise Http404("Dataset not found") from None
+    except Gone as exc:
+        return HttpResponse(exc.message, status=410, content_type="text/plain; charset=utf-8")
+    schema = load_dataset_schema(dataset)
+    if schema is None:
+        raise Http404("This dataset has no archive load_dataset can read")
+    return HttpResponse(schema_yaml(schema), content_type="text/yaml; charset=utf-8")

@@ -16,7 +16,7 @@ from steward.audit.forms import AuditFilterForm
 from steward.audit.services import verify_chain
 from steward.catalog import services as catalog_services
 from steward.catalog.forms import CommentForm, add_domain_error, datasheet_summary, missing_fields
-from steward.catalog.models import Dataset, Submission
+from steward.catalog.models import Dataset, Inspection, Submission
 from steward.catalog.permissions import get_submission_for
 from steward.catalog.queries import get_dataset_for
 from steward.lib.errors import DomainError, Gone, NotFound
@@ -101,9 +101,26 @@ def _render_review(
         "comments": submission.comments.select_related("author"),
         "comment_form": comment_form or CommentForm(),
         "comment_url": reverse("moderation:submission-comment", args=[submission.public_id]),
+        "inspections": _file_inspections(submission),
         "error": error,
     }
     return render(request, "moderation/submission_review.html", context, status=status)
+
+
+def _file_inspections(submission: Submission) -> list[dict]:
+    """Each attached file with its inspection (None while none has been made)."""
+    files = [
+        (_("Dataset archive"), submission.archive_id, submission.archive_name),
+        (_("Sample"), submission.sample_id, submission.sample_name),
+    ]
+    found = {
+        i.blob_id: i for i in Inspection.objects.filter(blob_id__in=[f[1] for f in files if f[1]])
+    }
+    return [
+        {"label": label, "filename": name, "inspection": found.get(blob_id)}
+        for label, blob_id, name in files
+        if blob_id is not None
+    ]
 
 
 @login_required

@@ -291,10 +291,13 @@ def write_part(upload: Upload, number: Any, source: BinaryIO, length: int) -> Pa
         raise Gone("This upload no longer takes parts.", code="upload_closed")
     try:
         return objectstore.get_store().write_part(upload.store_upload_id, number, source, length)
-    except StorageError as exc:
+    except (StorageError, FileNotFoundError) as exc:
+        # The parts folder goes away when the upload is completed or cancelled meanwhile.
         upload.refresh_from_db(fields=["status"])
-        if upload.status != Upload.Status.UPLOADING:  # completed or cancelled meanwhile
+        if upload.status != Upload.Status.UPLOADING:
             raise Gone("This upload no longer takes parts.", code="upload_closed") from None
+        if isinstance(exc, FileNotFoundError):
+            raise
         raise UploadError(f"The part was not stored: {exc}", code="part_incomplete") from None
 
 

@@ -1,0 +1,33 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from steward.lib.errors import DomainError
+
+from . import services
+
+
+@csrf_exempt  # called by upload clients, which hold a signed URL, not a session
+@require_http_methods(["PUT"])
+def upload_part(request: HttpRequest, token: str) -> HttpResponse:
+    """Take one part of a local-storage upload: the signed token in the URL authorizes it.
+
+    The body is streamed to disk with request.read(), never through request.body, which
+    would hold the whole part in memory and refuse it above DATA_UPLOAD_MAX_MEMORY_SIZE.
+    Answers 200 with the part's MD5 as a strong, quoted ETag, as S3 does."""
+    try:
+        upload, number = services.upload_for_part_token(token)
+        length = request.META.get("CONTENT_LENGTH", "")
+        if not length.isdigit():
+            return JsonResponse(
+                {"error": "Send the part with a Content-Length header.", "code": "length_required"},
+                status=411,
+            )
+        part = services.write_part(upload, number, request, int(length))
+    except DomainError as exc:
+        return JsonResponse(
+            {"error": exc.message, "code": exc.code, "field": exc.field}, status=exc.status
+        )
+    response = HttpResponse(status=200)
+    response["ETag"] = f'"{part.etag}"'
+    return response
