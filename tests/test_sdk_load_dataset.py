@@ -2,7 +2,6 @@
 schema registry pointed at Steward's mirror: the schema inferred by the file inspection
 loads the archive into a DataFrame."""
 
-import importlib.util
 import io
 import tarfile
 import wave
@@ -14,15 +13,7 @@ from steward.accounts.services import create_api_key
 from steward.catalog.services import inspect_blob
 from steward.catalog.tests.factories import make_dataset
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.live,
-    # load_dataset downloads through POST /api/datasets/{id}/download.
-    pytest.mark.skipif(
-        importlib.util.find_spec("steward.access.api") is None,
-        reason="the download endpoint (steward.access.api) is not there yet",
-    ),
-]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.live]
 
 ROWS = [("0001.wav", "Mbote na bino."), ("0002.wav", "Sango nini?"), ("0003.wav", "Matondo.")]
 
