@@ -17,9 +17,12 @@ $(BIN)/steward: pyproject.toml
 
 install: $(BIN)/steward
 
+# The worker runs in the background for as long as the server does.
 run: install
 	$(BIN)/steward migrate --no-input
 	$(BIN)/steward seed-demo
+	$(BIN)/steward worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/steward serve --host $(HOST) --port $(PORT)
 
 test: install
