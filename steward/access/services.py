@@ -226,3 +226,95 @@ def record_redirect(grant: DownloadGrant) -> None:
     DownloadEvent.objects.filter(pk=grant.event_pk, bytes_served=0).update(
         bytes_served=grant.size_bytes
     )
+
+
+# Listening before downloading: a few short clips of the sample, through the same decision.
+
+PREVIEW_CLIPS = 3
+PREVIEW_MAX_BYTES = 2 * 1024 * 1024
+AUDIO_TYPES = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
+    ".webm": "audio/webm",
+}
+
+
+def _sample_file(dataset: Dataset) -> DatasetFile | None:
+    return (
+        DatasetFile.objects.select_related("blob", "version")
+        .filter(version_id=dataset.current_version_id, role=DatasetFile.Role.SAMPLE)
+        .first()
+    )
+
+
+def preview_clip_count(user, dataset: Dataset) -> int:
+    """How many clips the page may offer `user` to listen to (0: none, or not allowed)."""
+    from steward.catalog.services import inspection_for
+
+    if (
+        not dataset.has_sample
+        or not decide_download(user, dataset, DatasetFile.Role.SAMPLE).allowed
+    ):
+        return 0
+    file = _sample_file(dataset)
+    inspection = inspection_for(file.blob) if file else None
+    if inspection is None or inspection.status not in ("passed", "warnings"):
+        return 0
+    audio = inspection.report.get("totals", {}).get("by_kind", {}).get("audio", {})
+    return min(PREVIEW_CLIPS, audio.get("files", 0))
+
+
+def preview_clip(user, dataset: Dataset, number: int) -> tuple[bytes, str]:
+    """The `number`-th short audio clip (0-based) of the dataset's sample, for the page's
+    player. It passes the same decision as a sample download and is recorded as one.
+
+    Only samples that passed inspection are opened, so the archive is known to be safe; a
+    clip is read into memory only when it is small (PREVIEW_MAX_BYTES)."""
+    import tarfile
+    from pathlib import PurePosixPath
+
+    if dataset.status == Dataset.Status.REMOVED:
+        raise Gone(dataset.removal_reason or _("This dataset has been taken down."), code="removed")
+    decision = decide_download(user, dataset, DatasetFile.Role.SAMPLE)
+    if not decision.allowed:
+        raise AccessError(decision.reason, code=decision.code)
+    if not 0 <= number < preview_clip_count(user, dataset):
+        raise NotFound(_("There is no such clip to listen to."), code="no_clip")
+    file = _sample_file(dataset)
+    data, content_type, seen = b"", "", 0
+    with get_store().open(file.blob.key) as stream, tarfile.open(fileobj=stream, mode="r|*") as tar:
+        for member in tar:
+            suffix = PurePosixPath(member.name).suffix.lower()
+            if not member.isfile() or suffix not in AUDIO_TYPES or member.size > PREVIEW_MAX_BYTES:
+                continue
+            if seen == number:
+                data, content_type = tar.extractfile(member).read(), AUDIO_TYPES[suffix]
+                break
+            seen += 1
+    if not data:
+        raise NotFound(_("There is no such clip to listen to."), code="no_clip")
+    with transaction.atomic():
+        event = DownloadEvent.objects.create(
+            public_id=new_public_id(),
+            user=user,
+            dataset=dataset,
+            version=file.version,
+            file=file,
+            organization_id=dataset.organization_id,
+            channel=DownloadEvent.Channel.WEB,
+            client="preview",
+            bytes_served=len(data),
+            expires_at=timezone.now(),
+        )
+        record(
+            actor=user,
+            action="access.preview.served",
+            target=dataset,
+            organization_id=dataset.organization_id,
+            data={"download": event.public_id, "clip": number, "bytes": len(data)},
+        )
+    return data, content_type

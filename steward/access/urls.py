@@ -17,6 +17,7 @@ urlpatterns = [
         {"role": "sample"},
         name="sample-download",
     ),
+    path("datasets/<str:dataset_id>/preview/<int:number>", views.preview, name="preview"),
     # The signed link that API sessions and the page's buttons hand out.
     path("downloads/<str:token>", views.download, name="download"),
 ]

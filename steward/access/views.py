@@ -206,3 +206,17 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
         response[name] = value
     services.record_bytes_served(grant, length)
     return response
+
+
+def preview(request: HttpRequest, dataset_id: str, number: int) -> HttpResponse:
+    """One short clip of the sample, for the dataset page's player."""
+    try:
+        dataset = get_dataset_for(request.user, dataset_id)
+        data, content_type = services.preview_clip(request.user, dataset, number)
+    except (NotFound, Gone):
+        raise Http404("No such clip") from None
+    except DomainError as exc:
+        return _error(exc.message, exc.code, 403)
+    response = HttpResponse(data, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -2,7 +2,7 @@ from django import template
 
 from steward.catalog.models import DatasetFile
 
-from ..services import decide_download
+from ..services import decide_download, preview_clip_count
 
 register = template.Library()
 
@@ -23,4 +23,5 @@ def download_box(context, dataset):
         "sample": decide_download(user, dataset, DatasetFile.Role.SAMPLE)
         if dataset.has_sample
         else None,
+        "clips": range(preview_clip_count(user, dataset)),
     }
