@@ -3,26 +3,16 @@
 Errors always come back as JSON `{"error": message, "code": ..., "field": ...}`,
 the shape the MDC clients read."""
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.security import HttpBearer
 
 from steward.access.api import router as access_router
 from steward.accounts.api import router as accounts_router
-from steward.accounts.services import authenticate_api_key
+from steward.accounts.auth import ApiKeyAuth
 from steward.catalog.api import router as catalog_router
 from steward.catalog.api import submissions_router, uploads_router
 from steward.lib.errors import DomainError
-
-
-class ApiKeyAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token: str):
-        api_key = authenticate_api_key(token)
-        if api_key is not None:
-            request.user = api_key.user
-            request.api_key = api_key
-        return api_key
 
 
 api = NinjaAPI(

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja import Router, Status
 
+from steward.accounts.auth import UPLOAD_AUTH
 from steward.lib.errors import DomainError, NotFound
 from steward.storage import services as storage_services
 
@@ -174,8 +175,9 @@ def delete_submission(request: HttpRequest, submission_id: str):
 
 # Uploads (MDC multipart protocol): the dataset archive under /uploads, the sample under
 # /submissions/{id}/sample. The parts themselves go to the URL each part request returns.
+# These endpoints alone also take the browser's session (with CSRF), for the web form.
 
-uploads_router = Router(tags=["uploads"])
+uploads_router = Router(tags=["uploads"], auth=UPLOAD_AUTH)
 
 UPLOAD_ERRORS = {
     400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut
@@ -280,13 +282,17 @@ def abort_upload(request: HttpRequest, file_upload_id: str):
     return _abort(request, submission, upload)
 
 
-@submissions_router.post("/{submission_id}/sample", response={200: dict, **UPLOAD_ERRORS})
+@submissions_router.post(
+    "/{submission_id}/sample", response={200: dict, **UPLOAD_ERRORS}, auth=UPLOAD_AUTH
+)
 def start_sample_upload(request: HttpRequest, submission_id: str):
     return _start_upload(request, submission_id, "sample")
 
 
 @submissions_router.get(
-    "/{submission_id}/sample/{file_upload_id}/parts", response={200: dict, **UPLOAD_ERRORS}
+    "/{submission_id}/sample/{file_upload_id}/parts",
+    response={200: dict, **UPLOAD_ERRORS},
+    auth=UPLOAD_AUTH,
 )
 def list_sample_upload_parts(request: HttpRequest, submission_id: str, file_upload_id: str):
     _, upload = get_upload_for(
@@ -298,6 +304,7 @@ def list_sample_upload_parts(request: HttpRequest, submission_id: str, file_uplo
 @submissions_router.get(
     "/{submission_id}/sample/{file_upload_id}/parts/{part_number}",
     response={200: dict, **UPLOAD_ERRORS},
+    auth=UPLOAD_AUTH,
 )
 def get_sample_part_url(
     request: HttpRequest, submission_id: str, file_upload_id: str, part_number: str
@@ -309,7 +316,9 @@ def get_sample_part_url(
 
 
 @submissions_router.post(
-    "/{submission_id}/sample/{file_upload_id}", response={200: dict, **UPLOAD_ERRORS}
+    "/{submission_id}/sample/{file_upload_id}",
+    response={200: dict, **UPLOAD_ERRORS},
+    auth=UPLOAD_AUTH,
 )
 def complete_sample_upload(request: HttpRequest, submission_id: str, file_upload_id: str):
     submission, upload = get_upload_for(
@@ -319,7 +328,9 @@ def complete_sample_upload(request: HttpRequest, submission_id: str, file_upload
 
 
 @submissions_router.delete(
-    "/{submission_id}/sample/{file_upload_id}", response={204: None, **UPLOAD_ERRORS}
+    "/{submission_id}/sample/{file_upload_id}",
+    response={204: None, **UPLOAD_ERRORS},
+    auth=UPLOAD_AUTH,
 )
 def abort_sample_upload(request: HttpRequest, submission_id: str, file_upload_id: str):
     submission, upload = get_upload_for(

@@ -374,8 +374,10 @@ STEPS = [
     Step("people", _("People"), PeopleForm),
     Step("rights", _("Rights"), RightsForm),
 ]
+# Steps without a datasheet form: the files (uploaded in parts by upload.js), then review.
+FILES_STEP = "files"
 REVIEW_STEP = "review"
-STEP_KEYS = [step.key for step in STEPS] + [REVIEW_STEP]
+STEP_KEYS = [step.key for step in STEPS] + [FILES_STEP, REVIEW_STEP]
 # Where each API field is edited: the step and the form field.
 _FIELD_STEP = {name: step for step in STEPS for name in step.form_class.base_fields}
 _FIELD_STEP["basePriceCents"] = _FIELD_STEP["price"]
