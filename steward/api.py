@@ -14,7 +14,6 @@ from steward.catalog.api import router as catalog_router
 from steward.catalog.api import submissions_router, uploads_router
 from steward.lib.errors import DomainError
 
-
 api = NinjaAPI(
     title="Steward API",
     version="1",

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.formats import number_format
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,9 +19,11 @@ from steward.lib.htmx import is_htmx
 from steward.lib.text import fold
 from steward.organizations.models import Organization
 from steward.organizations.permissions import CAPABILITIES, SUBMIT, can
+from steward.storage.models import Upload
 
 from . import queries, services
 from .forms import (
+    FILES_STEP,
     REVIEW_STEP,
     STEP_KEYS,
     STEPS,
@@ -345,6 +347,81 @@ def _edit_url(submission: Submission, step: str = "") -> str:
     return f"{url}?step={step}" if step else url
 
 
+UPLOAD_STATUS = {
+    Upload.Status.UPLOADING: pgettext_lazy("upload status", "Uploading"),
+    Upload.Status.VERIFYING: pgettext_lazy("upload status", "Checking the checksum"),
+    Upload.Status.COMPLETED: pgettext_lazy("upload status", "Received and verified"),
+    Upload.Status.FAILED: pgettext_lazy("upload status", "Failed"),
+    Upload.Status.ABORTED: pgettext_lazy("upload status", "Cancelled"),
+}
+
+
+def _attached_files(submission: Submission) -> list[dict]:
+    """The archive and the sample as the Files step shows them, each with its latest upload."""
+    files = [
+        (
+            "archive",
+            _("Dataset archive"),
+            _("The whole dataset, as one .tar.gz or .tgz file."),
+            submission.archive_upload,
+        ),
+        (
+            "sample",
+            _("Sample (optional)"),
+            _(
+                "A small .tar.gz or .tgz of a few examples that anyone may download to see"
+                " what the data is like."
+            ),
+            submission.sample_upload,
+        ),
+    ]
+    return [
+        {
+            "purpose": purpose,
+            "title": title,
+            "help": help_text,
+            "upload": upload,
+            "status": UPLOAD_STATUS.get(upload.status, "") if upload else "",
+        }
+        for purpose, title, help_text, upload in files
+    ]
+
+
+def _upload_messages() -> dict[str, str]:
+    """What upload.js says, translated here; `%(name)s` placeholders are filled in there."""
+    return {
+        "preparing": _("Preparing the upload of %(name)s…"),
+        "resuming": _("Resuming the upload of %(name)s: %(count)s of %(total)s parts are in."),
+        "uploading": _("Uploading %(name)s: %(done)s of %(total)s (%(percent)s)."),
+        "hashing": _("Computing the checksum of %(name)s: %(percent)s."),
+        "finishing": _("Checking %(name)s on the server…"),
+        "done": _("%(name)s is uploaded and attached to this submission."),
+        "stopped": _("Stopped. Choose the same file again to carry on where it stopped."),
+        "restarting": _(
+            "The earlier upload of %(name)s had expired or was cancelled; starting again."
+        ),
+        "resume_offer": _(
+            "The upload of %(name)s (%(size)s) was interrupted. Browsers cannot reopen a file"
+            " by themselves: choose the same file again and only the missing parts are sent."
+        ),
+        "resume_button": _("Resume upload of %(name)s"),
+        "discard_button": _("Discard it"),
+        "discarded": _("The interrupted upload of %(name)s was discarded."),
+        "bad_name": _("%(name)s is not a .tar.gz or .tgz file. Choose the archive itself."),
+        "empty": _("%(name)s is empty."),
+        "too_large": _("%(name)s is larger than 1 TiB, more than Steward takes."),
+        "network": _(
+            "The connection failed. Check your network, then choose the same file again to resume."
+        ),
+        "no_etag": _(
+            "The storage did not say which part it received (no ETag header). The operator"
+            " must let browsers read the ETag header of the bucket (CORS)."
+        ),
+        "refused": _("The upload was refused: %(error)s"),
+        "signed_out": _("You are no longer signed in. Sign in again, then resume the upload."),
+    }
+
+
 def _render_submission(
     request: HttpRequest,
     submission: Submission,
@@ -369,6 +446,7 @@ def _render_submission(
         }
         for step in STEPS
     ]
+    steps.append({"key": FILES_STEP, "title": _("Files"), "missing": 0})
     steps.append({"key": REVIEW_STEP, "title": _("Review and submit"), "missing": 0})
     index = STEP_KEYS.index(step_key)
     decision = None
@@ -398,7 +476,26 @@ def _render_submission(
         else "",
         "error": error,
     }
-    return render(request, "catalog/submission_edit.html", context, status=status)
+    template = "catalog/submission_edit.html"
+    if step_key == FILES_STEP:
+        api_base = reverse("api:api-root").rstrip("/")
+        files = _attached_files(submission)
+        context.update(
+            files=files,
+            is_verifying=any(
+                f["upload"] is not None and f["upload"].status == Upload.Status.VERIFYING
+                for f in files
+            ),
+            api_base=api_base,
+            api_url=settings.STEWARD_BASE_URL + api_base,
+            upload_messages=_upload_messages(),
+        )
+        if is_htmx(request):
+            # upload.js asks for the attached files again once an upload is complete.
+            template = "catalog/submission_files.html#attached-files"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
@@ -474,7 +571,7 @@ def submission_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         return _render_submission(request, submission, step_key, form=form)
 
     if step is None:
-        raise Http404("The review step has no fields to save")
+        raise Http404("This step has no fields to save")
     if not submission.is_editable:
         error = _("This submission is %(status)s and can no longer be edited.") % {
             "status": submission.get_status_display().lower()

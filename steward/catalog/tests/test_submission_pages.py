@@ -465,8 +465,10 @@ def test_from_a_draft_to_a_public_dataset(member, staff, django_capture_on_commi
         data["revision"] = submission.revision
         response = web.post(edit_url(submission, step), {**data, "then": "next"})
         assert response.status_code == 302, response.content.decode()[:1000]
-    assert response["Location"] == edit_url(submission, "review")
-    page = web.get(response["Location"]).content.decode()
+    # After the datasheet, the Files step, then the review.
+    assert response["Location"] == edit_url(submission, "files")
+    assert 'href="?step=review"' in web.get(response["Location"]).content.decode()
+    page = web.get(edit_url(submission, "review")).content.decode()
     assert "Still missing" not in page and "Every speaker signed" in page
 
     with django_capture_on_commit_callbacks(execute=True):
