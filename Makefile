@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres lint fmt check bench clean
+.PHONY: install system-deps run test lint fmt check bench bench-transfer clean
 
 $(BIN)/steward: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Steward needs Python 3.11 or newer")'
@@ -25,7 +25,13 @@ run: install
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/steward serve --host $(HOST) --port $(PORT)
 
-test: install
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser of its
+# own) and the upload script's tests run under Node.js.
+system-deps:
+	@command -v chromium >/dev/null && command -v node >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq chromium nodejs)
+
+test: install system-deps
 	$(BIN)/pytest
 
 lint: install
@@ -41,6 +47,9 @@ check: lint test
 
 bench: install
 	$(BIN)/python bench/catalog.py
+
+bench-transfer: install
+	$(BIN)/python bench/transfer.py
 
 clean:
 	rm -rf $(VENV) var
