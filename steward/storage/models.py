@@ -49,7 +49,9 @@ class Upload(models.Model):
     # The part list the completion was accepted with, so a repeated completion can be compared.
     parts = models.JSONField(default=list)
     failure = models.TextField(blank=True)
-    blob = models.OneToOneField(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="upload")
+    blob = models.OneToOneField(
+        Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="upload"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -57,7 +59,9 @@ class Upload(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(size_bytes__gt=0), name="storage_upload_size_positive"),
+            models.CheckConstraint(
+                condition=models.Q(size_bytes__gt=0), name="storage_upload_size_positive"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ Local writes go to a temporary file that is renamed into place, so a reader neve
 a half-written object.
 """
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -29,6 +30,13 @@ class Part:
 
 class StorageError(Exception):
     """The store refused or failed an operation (missing object, bad part list...)."""
+
+
+def part_etag(digest) -> str:
+    """A local part's ETag: the first 128 bits of its SHA-256 (S3 uses MD5; both only tell
+    copies apart, the whole file's SHA-256 proves its integrity). SHA-256 is the faster of
+    the two on processors with SHA instructions."""
+    return digest.hexdigest()[:32]
 
 
 class LocalStore:
@@ -102,7 +110,7 @@ class LocalStore:
         directory = self._parts_dir(upload_id)
         if not directory.is_dir():
             raise StorageError("no such upload")
-        md5 = hashlib.md5(usedforsecurity=False)
+        digest = hashlib.sha256()
         received = 0
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".part-")
         try:
@@ -111,7 +119,7 @@ class LocalStore:
                     chunk = source.read(min(CHUNK_SIZE, length - received))
                     if not chunk:
                         break
-                    md5.update(chunk)
+                    digest.update(chunk)
                     out.write(chunk)
                     received += len(chunk)
             if received != length:
@@ -121,29 +129,30 @@ class LocalStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        # Remember the MD5 so that completing a large upload does not read every part again
+        etag = part_etag(digest)
+        # Remember the ETag so that completing a large upload does not read every part again
         # (clients give completion 60 s). It names the exact file it describes: when the
         # same part is sent twice at once, a note about the other copy is simply ignored.
-        note = f"{md5.hexdigest()} {written.st_ino} {written.st_size} {written.st_mtime_ns}"
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".md5-")
+        note = f"{etag} {written.st_ino} {written.st_size} {written.st_mtime_ns}"
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".etag-")
         with os.fdopen(fd, "w") as out:
             out.write(note)
-        os.replace(tmp, directory / f"{number}.md5")
-        return Part(number=number, etag=md5.hexdigest(), size=received)
+        os.replace(tmp, directory / f"{number}.etag")
+        return Part(number=number, etag=etag, size=received)
 
-    def _part_md5(self, path: Path) -> str:
+    def _part_etag(self, path: Path) -> str:
         stat = path.stat()
         try:
-            etag, *described = path.with_name(f"{path.name}.md5").read_text().split()
+            etag, *described = path.with_name(f"{path.name}.etag").read_text().split()
             if [int(n) for n in described] == [stat.st_ino, stat.st_size, stat.st_mtime_ns]:
                 return etag
         except (FileNotFoundError, ValueError):
             pass
-        md5 = hashlib.md5(usedforsecurity=False)
+        digest = hashlib.sha256()
         with path.open("rb") as f:
             while chunk := f.read(CHUNK_SIZE):
-                md5.update(chunk)
-        return md5.hexdigest()
+                digest.update(chunk)
+        return part_etag(digest)
 
     def list_parts(self, key: str, upload_id: str) -> list[Part]:
         directory = self._parts_dir(upload_id)
@@ -154,7 +163,7 @@ class LocalStore:
             (p for p in directory.iterdir() if p.name.isdigit()), key=lambda p: int(p.name)
         ):
             parts.append(
-                Part(number=int(entry.name), etag=self._part_md5(entry), size=entry.stat().st_size)
+                Part(number=int(entry.name), etag=self._part_etag(entry), size=entry.stat().st_size)
             )
         return parts
 
@@ -318,10 +327,8 @@ class S3Store:
     def abort_multipart(self, key: str, upload_id: str) -> None:
         from botocore.exceptions import ClientError
 
-        try:
+        with contextlib.suppress(ClientError):
             self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
-        except ClientError:
-            pass
 
     def part_upload_url(self, key: str, upload_id: str, number: int, expires: int) -> str | None:
         # Signed without content type or checksum conditions: the SDK sends neither.
