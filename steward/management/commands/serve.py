@@ -21,6 +21,8 @@ class Command(BaseCommand):
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
+            # Load Steward once in the master: the workers share its pages after the fork.
+            "preload_app": True,
             # Part uploads and downloads on slow links can take minutes.
             "timeout": 600,
             "graceful_timeout": 30,
