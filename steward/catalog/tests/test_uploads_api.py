@@ -344,6 +344,9 @@ def test_submitting_right_after_completion_works(client, headers, draft, stored)
     assert response.status_code == 200 and response.json()["submission"]["status"] == "submitted"
 
 
+# The worker closes its database connections between tasks, as a real worker does, so
+# the test cannot run inside a transaction that is rolled back afterwards.
+@pytest.mark.django_db(transaction=True)
 def test_large_files_are_verified_in_the_background_and_block_approval_until_then(
     client, headers, draft, stored, staff, settings, django_capture_on_commit_callbacks
 ):

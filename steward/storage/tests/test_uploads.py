@@ -303,6 +303,9 @@ def test_a_completed_upload_cannot_be_aborted(two_parts):
         services.abort_upload(upload)
 
 
+# The worker closes its database connections between tasks, as a real worker does, so
+# the test cannot run inside a transaction that is rolled back afterwards.
+@pytest.mark.django_db(transaction=True)
 def test_a_large_file_is_verified_in_the_background(
     two_parts, settings, django_capture_on_commit_callbacks
 ):
