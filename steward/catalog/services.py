@@ -8,17 +8,31 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
+from steward.accounts.models import User
+from steward.audit.services import record
 from steward.lib.errors import DomainError, Forbidden, Gone
 from steward.lib.ids import new_public_id
+from steward.lib.mail import send_after_commit
 from steward.lib.text import fold
 from steward.licensing.licences import PREDEFINED, licence_name
-from steward.organizations.models import Organization
+from steward.organizations.models import Membership, Organization
+from steward.organizations.permissions import SUBMIT, can
+from steward.organizations.services import create_organization
+from steward.organizations.services import validate_slug as validate_org_slug
 from steward.storage import services as storage_services
 from steward.storage.models import Blob, Upload
 
 from .datasheet import require_publishable
 from .languages import language_code, language_info
-from .models import Comment, Dataset, DatasetFile, DatasetVersion, Language, Submission
+from .models import (
+    Comment,
+    Dataset,
+    DatasetFile,
+    DatasetVersion,
+    Inspection,
+    Language,
+    Submission,
+)
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,118}[a-z0-9])?$")
 RESERVED_SLUGS = {"filters"}
@@ -335,8 +349,6 @@ def import_catalog(lines, *, batch_size: int = 1000) -> ImportReport:
     its number and reason. A re-import of a changed line publishes a new version that
     keeps the files of the one before; an unchanged line changes nothing.
     """
-    from steward.organizations.services import create_organization
-    from steward.organizations.services import validate_slug as validate_org_slug
 
     report = ImportReport()
     languages = {lang.code: lang for lang in Language.objects.all()}
@@ -497,8 +509,6 @@ class SubmissionError(DomainError):
 
 
 def _organization_for_new_submission(user, organization: Organization | None) -> Organization:
-    from steward.organizations.models import Membership
-    from steward.organizations.permissions import SUBMIT, can
 
     if organization is not None:
         if not can(user, organization, SUBMIT):
@@ -557,8 +567,6 @@ def _apply_attestation(submission: Submission, data: dict[str, Any]) -> None:
 
 
 def _notify_staff(submission: Submission, subject: str, template: str) -> None:
-    from steward.accounts.models import User
-    from steward.lib.mail import send_after_commit
 
     staff = list(User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True))
     send_after_commit(staff, subject, template, {"submission": submission})
@@ -567,8 +575,6 @@ def _notify_staff(submission: Submission, subject: str, template: str) -> None:
 def _notify_organization(
     submission: Submission, subject: str, template: str, **context: Any
 ) -> None:
-    from steward.lib.mail import send_after_commit
-    from steward.organizations.models import Membership
 
     emails = list(
         Membership.objects.filter(
@@ -588,7 +594,6 @@ def create_submission(
     dataset: Dataset | None = None,
 ) -> Submission:
     """Start a draft for the user's approved organization; for `dataset`, a new version of it."""
-    from steward.audit.services import record
 
     from .datasheet import clean_datasheet
 
@@ -629,7 +634,6 @@ def update_submission(
 ) -> Submission:
     """Change draft fields; refuses a submission that is no longer editable and an edit
     made from an out-of-date copy (`expected_revision`)."""
-    from steward.audit.services import record
 
     from .datasheet import BY_API_NAME, clean_datasheet
 
@@ -687,7 +691,6 @@ def _transition(submission: Submission, to: str) -> None:
 
 def submit_submission(submission: Submission, *, actor, agree_to_submit: bool) -> Submission:
     """Send a complete draft (or a revised one) for review, with the rights attestation."""
-    from steward.audit.services import record
 
     from .datasheet import missing_for_submission
 
@@ -739,7 +742,6 @@ def submit_submission(submission: Submission, *, actor, agree_to_submit: bool) -
 
 def withdraw_submission(submission: Submission, *, actor) -> Submission:
     """The organization takes a submission back; the record stays."""
-    from steward.audit.services import record
 
     with transaction.atomic():
         submission = _lock_submission(submission)
@@ -765,7 +767,6 @@ def withdraw_submission(submission: Submission, *, actor) -> Submission:
 
 def delete_submission(submission: Submission, *, actor) -> None:
     """Delete a submission that was never published; afterwards it answers 410."""
-    from steward.audit.services import record
 
     with transaction.atomic():
         submission = _lock_submission(submission)
@@ -796,7 +797,6 @@ def delete_submission(submission: Submission, *, actor) -> None:
 
 def start_review(submission: Submission, *, actor) -> Submission:
     """A reviewer takes a submitted submission; taking one already in review changes nothing."""
-    from steward.audit.services import record
 
     with transaction.atomic():
         submission = _lock_submission(submission)
@@ -816,7 +816,6 @@ def start_review(submission: Submission, *, actor) -> Submission:
 def decide_submission(submission: Submission, *, actor, to: str, reason: str = "") -> Submission:
     """Apply a reviewer's decision: approve (publishes a frozen version), request changes,
     or reject. Changes and rejections need a reason, which the organization is sent."""
-    from steward.audit.services import record
 
     if to not in (
         Submission.Status.APPROVED,
@@ -897,7 +896,6 @@ def _publish_submission(submission: Submission) -> None:
 def remove_dataset(dataset: Dataset, *, actor, reason: str) -> Dataset:
     """Take a dataset down: it leaves the catalogue and answers 410 with the public reason.
     Its versions and files are kept, so the decision can be reversed."""
-    from steward.audit.services import record
 
     reason = reason.strip()
     if not reason:
@@ -927,7 +925,6 @@ def remove_dataset(dataset: Dataset, *, actor, reason: str) -> Dataset:
 
 def restore_dataset(dataset: Dataset, *, actor) -> Dataset:
     """Put a taken-down dataset back in the catalogue."""
-    from steward.audit.services import record
 
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
@@ -951,10 +948,6 @@ def restore_dataset(dataset: Dataset, *, actor) -> Dataset:
 
 def add_comment(submission: Submission, *, author, body: str) -> Comment:
     """A message between reviewers and the submitting organization; the other side is emailed."""
-    from steward.accounts.models import User
-    from steward.audit.services import record
-    from steward.lib.mail import send_after_commit
-    from steward.organizations.models import Membership
 
     body = body.strip()
     if not body:
@@ -1077,7 +1070,6 @@ def complete_submission_upload(
 def _next_version_draft(approved: Submission, *, actor) -> Submission:
     """The open draft of the next version of an approved submission's dataset; made from the
     published datasheet and files when there is none. Caller holds the submission lock."""
-    from steward.audit.services import record
 
     dataset = approved.dataset
     draft = (
@@ -1123,7 +1115,6 @@ def _next_version_draft(approved: Submission, *, actor) -> Submission:
 def attach_upload(submission: Submission, upload: Upload, *, actor) -> Submission:
     """Make a completed upload the submission's archive or sample. Its Blob becomes the
     submission's file once verified (now, or later by `verify_submission_upload`)."""
-    from steward.audit.services import record
 
     with transaction.atomic():
         submission = _lock_submission(submission)
@@ -1233,7 +1224,6 @@ def inspection_limits():
 
 def inspection_for(blob: Blob | None):
     """The blob's Inspection, or None when none was made or requested."""
-    from .models import Inspection
 
     if blob is None:
         return None
@@ -1244,7 +1234,6 @@ def request_inspection(blob: Blob, *, locale: str = ""):
     """Mark `blob` as waiting for inspection and queue the task once the transaction
     commits. A blob inspected already changes nothing."""
     from . import tasks
-    from .models import Inspection
 
     inspection, _ = Inspection.objects.get_or_create(
         blob=blob, defaults={"declared_locale": locale}
@@ -1262,11 +1251,9 @@ def inspect_blob(blob: Blob, *, locale: str = ""):
 
     from django.db.models import Q
 
-    from steward.audit.services import record
     from steward.storage.objectstore import get_store
 
     from .inspection import inspect_archive
-    from .models import Inspection
 
     finished = Inspection.objects.filter(blob=blob, finished_at__isnull=False).first()
     if finished is not None:
@@ -1309,7 +1296,6 @@ def inspect_blob(blob: Blob, *, locale: str = ""):
 def _require_inspected_files(submission: Submission) -> None:
     """Publication waits until every attached file is inspected, and never publishes one
     the inspection rejected."""
-    from .models import Inspection
 
     for label, blob_id in (
         ("dataset archive", submission.archive_id),
