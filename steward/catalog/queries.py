@@ -288,11 +288,12 @@ def search_datasets(query: DatasetQuery, base: QuerySet | None = None) -> Search
     terms = words(query.q)[:12]
     from_index = connection.vendor == "sqlite" and base is None and not query.upload_date
     qs = filter_datasets(query, base)
-    total = _count_from_index(_fts_match(query, terms)) if from_index else qs.count()
+    match = _fts_match(query, terms) if from_index else ""
+    total = _count_from_index(match) if from_index else qs.count()
     ids: list[int] = []
     if query.offset < total:
         if from_index and terms and query.sort == "relevance":
-            ids = _ranked_from_index(_fts_match(query, terms), query, total)
+            ids = _ranked_from_index(match, query, total)
         else:
             page = _ordered(qs, query, total).values_list("id", flat=True)
             ids = list(page[query.offset : query.offset + query.limit])
