@@ -1,0 +1,318 @@
+"""The usage-policy engine: (policy, requester) -> decision. Pure: imports only the standard
+library (and the pure pricing module), so it can be reasoned about and property-tested alone.
+
+A decision is one of four outcomes, with every reason in plain words and the price quote:
+
+- `denied`: something in the terms rules the requester out (country, purpose, licence, a
+  Local Contexts label, an unverified organization); nothing the requester can wait or pay for;
+- `needs_approval`: the organization (or its guardians) must approve a request first;
+- `needs_payment`: allowed once the quoted price is paid;
+- `allowed`.
+
+Denials win over everything else; approval comes before payment.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from steward.payments.pricing import Quote, quote
+
+from .regions import expand_places
+
+
+class Purpose(StrEnum):
+    """What a requester declares they will use the data for. Research and education count
+    as non-commercial; commercial research is declared as commercial."""
+
+    RESEARCH = "research"
+    EDUCATION = "education"
+    NON_COMMERCIAL = "non_commercial"
+    COMMERCIAL = "commercial"
+
+
+NON_COMMERCIAL_PURPOSES = frozenset({Purpose.RESEARCH, Purpose.EDUCATION, Purpose.NON_COMMERCIAL})
+
+
+class OrganizationType(StrEnum):
+    INDIVIDUAL = "individual"
+    ACADEMIC = "academic"
+    NONPROFIT = "nonprofit"
+    COMMUNITY = "community"
+    GOVERNMENT = "government"
+    COMPANY = "company"
+
+
+class Outcome(StrEnum):
+    ALLOWED = "allowed"
+    NEEDS_APPROVAL = "needs_approval"
+    NEEDS_PAYMENT = "needs_payment"
+    DENIED = "denied"
+
+
+class GeographyMode(StrEnum):
+    ANYWHERE = "anywhere"
+    ALLOW = "allow"  # only the listed countries and regions
+    DENY = "deny"  # everywhere but the listed countries and regions
+
+
+class Approval(StrEnum):
+    AUTOMATIC = "automatic"
+    MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class Geography:
+    mode: GeographyMode = GeographyMode.ANYWHERE
+    # ISO 3166-1 alpha-2 country codes and region codes (see regions.py).
+    places: frozenset[str] = frozenset()
+
+    def admits(self, country: str) -> bool:
+        if self.mode == GeographyMode.ANYWHERE:
+            return True
+        listed = country in expand_places(self.places)
+        return listed if self.mode == GeographyMode.ALLOW else not listed
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a price or a rule applies to; an empty set matches everyone on that axis."""
+
+    purposes: frozenset[Purpose] = frozenset()
+    places: frozenset[str] = frozenset()
+    organization_types: frozenset[OrganizationType] = frozenset()
+    # True: the rule applies to requesters *outside* `places` instead of inside.
+    outside_places: bool = False
+
+    def matches(self, requester: "Requester") -> bool:
+        if self.purposes and requester.purpose not in self.purposes:
+            return False
+        if self.organization_types and requester.organization_type not in self.organization_types:
+            return False
+        if self.places:
+            inside = requester.country in expand_places(self.places)
+            if inside == self.outside_places:
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class PriceRule:
+    """A price for one audience; the first rule that matches a requester sets their price."""
+
+    audience: Audience
+    price_cents: int
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A condition that refuses (or sends to approval) the requests of one audience, carried
+    by the licence (NOODL-1.0) or a Local Contexts label, with the reason shown to them."""
+
+    audience: Audience
+    reason: str
+    source: str  # e.g. "NOODL-1.0" or "TK Community Use Only"
+    effect: Outcome = Outcome.DENIED  # DENIED or NEEDS_APPROVAL
+
+
+@dataclass(frozen=True)
+class LicenceTerms:
+    """A licence's machine-readable facts."""
+
+    identifier: str
+    name: str = ""
+    attribution: bool = True
+    share_alike: bool = False
+    commercial_use: bool = True
+    derivatives: bool = True
+    rules: tuple[Rule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class Policy:
+    licence: LicenceTerms
+    attribution: str = ""
+    # Empty: any purpose.
+    purposes: frozenset[Purpose] = frozenset()
+    geography: Geography = field(default_factory=Geography)
+    currency: str = "usd"
+    base_price_cents: int = 0
+    price_rules: tuple[PriceRule, ...] = ()
+    approval: Approval = Approval.AUTOMATIC
+    # Restricted datasets: every user asks first, even where the answer is automatic.
+    # Whether a user has asked (and holds a grant) is the caller's to know: `decide` answers
+    # what a request would get, or, with `has_grant`, whether a grant still lets them in.
+    request_required: bool = False
+    guardians_required: int = 1
+    grant_days: int | None = None
+    renewal_report_required: bool = False
+    verified_organization_required: bool = False
+    questions: tuple[Question, ...] = ()
+    conditions: str = ""
+    rules: tuple[Rule, ...] = ()
+
+    @property
+    def all_rules(self) -> tuple[Rule, ...]:
+        return self.licence.rules + self.rules
+
+    @property
+    def is_open(self) -> bool:
+        """True when nothing needs asking: any signed-in user may download without a request."""
+        return not (
+            self.request_required
+            or self.purposes
+            or self.geography.mode != GeographyMode.ANYWHERE
+            or self.base_price_cents
+            or any(rule.price_cents for rule in self.price_rules)
+            or self.approval == Approval.MANUAL
+            or self.verified_organization_required
+            or self.questions
+            or self.all_rules
+            or not self.licence.commercial_use
+        )
+
+    def price_for(self, requester: "Requester") -> int:
+        for rule in self.price_rules:
+            if rule.audience.matches(requester):
+                return rule.price_cents
+        return self.base_price_cents
+
+
+@dataclass(frozen=True)
+class Requester:
+    """What is known about who asks. `country` is an ISO 3166-1 alpha-2 code."""
+
+    country: str | None = None
+    purpose: Purpose | None = None
+    organization_type: OrganizationType | None = None
+    organization_verified: bool = False
+    # A member of the organization that owns the data: always allowed.
+    is_member: bool = False
+    # The requester holds a grant (approved, not expired, not revoked) under this policy.
+    has_grant: bool = False
+    has_paid: bool = False
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    reasons: tuple[Reason, ...] = ()
+    price_cents: int = 0
+    quote: Quote | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.outcome == Outcome.ALLOWED
+
+    @property
+    def code(self) -> str:
+        return self.reasons[0].code if self.reasons else self.outcome.value
+
+    @property
+    def message(self) -> str:
+        return " ".join(reason.message for reason in self.reasons)
+
+
+def decide(policy: Policy, requester: Requester, *, fee_rate: Decimal) -> Decision:
+    """The decision for one requester under one policy."""
+    if requester.is_member:
+        return Decision(Outcome.ALLOWED)
+    denials = _denials(policy, requester)
+    if denials:
+        return Decision(Outcome.DENIED, tuple(denials))
+    price = policy.price_for(requester)
+    price_quote = quote(price, policy.currency, fee_rate) if price else None
+    approvals = [] if requester.has_grant else _approvals(policy, requester)
+    if approvals:
+        return Decision(Outcome.NEEDS_APPROVAL, tuple(approvals), price, price_quote)
+    if price and not requester.has_paid:
+        reason = Reason("payment_required", _payment_message(price_quote))
+        return Decision(Outcome.NEEDS_PAYMENT, (reason,), price, price_quote)
+    return Decision(Outcome.ALLOWED, (), price, price_quote)
+
+
+def _denials(policy: Policy, requester: Requester) -> list[Reason]:
+    reasons = []
+    if policy.geography.mode != GeographyMode.ANYWHERE:
+        if not requester.country:
+            reasons.append(
+                Reason("country_required", "Say which country you will use the data in.")
+            )
+        elif not policy.geography.admits(requester.country):
+            reasons.append(
+                Reason(
+                    "country_not_allowed",
+                    f"This dataset is not available in your country ({requester.country}).",
+                )
+            )
+    needs_purpose = policy.purposes or not policy.licence.commercial_use or policy.all_rules
+    if needs_purpose and requester.purpose is None:
+        reasons.append(Reason("purpose_required", "Say what you will use the data for."))
+    elif policy.purposes and not _purpose_admitted(requester.purpose, policy.purposes):
+        allowed = ", ".join(sorted(p.value.replace("_", "-") for p in policy.purposes))
+        reasons.append(
+            Reason(
+                "purpose_not_allowed",
+                f"This dataset may only be used for: {allowed}.",
+            )
+        )
+    elif requester.purpose == Purpose.COMMERCIAL and not policy.licence.commercial_use:
+        reasons.append(
+            Reason(
+                "purpose_not_allowed",
+                f"The licence ({policy.licence.identifier}) does not allow commercial use.",
+            )
+        )
+    for rule in policy.all_rules:
+        if rule.effect == Outcome.DENIED and rule.audience.matches(requester):
+            reasons.append(Reason("refused_by_rule", f"{rule.source}: {rule.reason}"))
+    if policy.verified_organization_required and not requester.organization_verified:
+        reasons.append(
+            Reason(
+                "verification_required",
+                "Your organization must be verified: confirm an email address on a domain"
+                " its website uses.",
+            )
+        )
+    return reasons
+
+
+def _approvals(policy: Policy, requester: Requester) -> list[Reason]:
+    reasons = []
+    if policy.approval == Approval.MANUAL:
+        reasons.append(
+            Reason("approval_required", "The organization must approve your request first.")
+        )
+    for rule in policy.all_rules:
+        if rule.effect == Outcome.NEEDS_APPROVAL and rule.audience.matches(requester):
+            reasons.append(Reason("approval_required", f"{rule.source}: {rule.reason}"))
+    return reasons
+
+
+def _purpose_admitted(purpose: Purpose | None, allowed: frozenset[Purpose]) -> bool:
+    if purpose in allowed:
+        return True
+    return Purpose.NON_COMMERCIAL in allowed and purpose in NON_COMMERCIAL_PURPOSES
+
+
+def _payment_message(price_quote: Quote | None) -> str:
+    if price_quote is None:
+        return "Payment is required."
+    total = price_quote.total_price_cents
+    return (
+        f"Pay {total // 100}.{total % 100:02d} {price_quote.currency.upper()} to download this"
+        " dataset."
+    )
