@@ -128,3 +128,46 @@ def storage_backend(request):
     if request.param == "s3":
         request.getfixturevalue("s3_storage")
     return request.param
+
+
+@pytest.fixture
+def geoip_database(settings, tmp_path):
+    """A small GeoLite2-Country-shaped database, set as STEWARD_GEOIP_DATABASE.
+
+    Its ranges (all documentation addresses, which no real database holds):
+
+    - 203.0.113.0/24  -> KE (Kenya)
+    - 198.51.100.0/24 -> FR (France)
+    - 192.0.2.0/25    -> CD (DR Congo, the country of the `organization` fixture)
+    - 2001:db8::/32   -> DE (Germany)
+
+    Any other address, 192.0.2.200 for one, is of unknown country (None). Returns the
+    file's path."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    from steward.lib import geoip
+
+    ranges = {
+        "203.0.113.0/24": ("KE", "AF", 192950),
+        "198.51.100.0/24": ("FR", "EU", 3017382),
+        "192.0.2.0/25": ("CD", "AF", 203312),
+        "2001:db8::/32": ("DE", "EU", 2921044),
+    }
+    writer = MMDBWriter(
+        ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country", languages=["en"]
+    )
+    for network, (code, continent, geoname_id) in ranges.items():
+        country = {"geoname_id": geoname_id, "iso_code": code, "names": {"en": code}}
+        record = {
+            "continent": {"code": continent},
+            "country": country,
+            "registered_country": country,
+        }
+        writer.insert_network(IPSet([network]), record)
+    path = tmp_path / "GeoLite2-Country.mmdb"
+    writer.to_db_file(str(path))
+    settings.STEWARD_GEOIP_DATABASE = str(path)
+    geoip.clear_cache()
+    yield path
+    geoip.clear_cache()

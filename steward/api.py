@@ -7,6 +7,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from steward.access.api import grants_router, requests_router
 from steward.access.api import router as access_router
 from steward.accounts.api import router as accounts_router
 from steward.accounts.auth import ApiKeyAuth
@@ -72,3 +73,5 @@ api.add_router("/datasets", catalog_router)
 api.add_router("/datasets", access_router)
 api.add_router("/submissions", submissions_router)
 api.add_router("/uploads", uploads_router)
+api.add_router("/access-requests", requests_router)
+api.add_router("/grants", grants_router)

@@ -6,3 +6,6 @@ class StewardConfig(AppConfig):
 
     name = "steward"
     verbose_name = "Steward"
+
+    def ready(self):
+        from steward.lib import geoip  # noqa: F401  (registers its system check)

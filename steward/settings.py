@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "steward",
     "steward.audit",
     "steward.organizations",
+    "steward.licensing",
     "steward.storage",
     "steward.catalog",
     "steward.moderation",
@@ -246,9 +247,14 @@ SECURE_SSL_REDIRECT = _https and env_bool("STEWARD_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("STEWARD_HSTS_SECONDS", 31536000 if _https else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https
 SECURE_HSTS_PRELOAD = False
-if env_bool("STEWARD_BEHIND_PROXY", False):
+# Behind a reverse proxy: trust its X-Forwarded-Proto/-Host, and take the client address from
+# the last X-Forwarded-For entry (steward.lib.geoip.client_ip).
+STEWARD_BEHIND_PROXY = env_bool("STEWARD_BEHIND_PROXY", False)
+if STEWARD_BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+# A MaxMind GeoIP2/GeoLite2 Country (or City) .mmdb file; empty: request countries unchecked.
+STEWARD_GEOIP_DATABASE = env_str("STEWARD_GEOIP_DATABASE", "")
 
 LOGGING = {
     "version": 1,

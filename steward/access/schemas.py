@@ -1,9 +1,14 @@
-"""The MDC download shapes (camelCase)."""
+"""The API shapes (camelCase): MDC download sessions, access requests and grants."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
+from django.conf import settings
 from ninja import Schema
 
+from steward.payments.pricing import quote
+
+from .models import AccessRequest, Grant
 from .services import DownloadSession
 
 
@@ -53,3 +58,81 @@ def sample_download(session: DownloadSession) -> dict:
         "contentType": session.content_type,
         "expiresAt": _iso(session.expires_at),
     }
+
+
+# Access requests and grants.
+
+
+def _iso_or_none(dt: datetime | None) -> str | None:
+    return _iso(dt) if dt else None
+
+
+def _price(cents: int, currency: str) -> dict | None:
+    if not cents:
+        return None
+    q = quote(cents, currency, Decimal(settings.STEWARD_PLATFORM_FEE_RATE))
+    return {
+        "basePriceCents": q.base_price_cents,
+        "currency": q.currency,
+        "platformFeeRate": str(q.platform_fee_rate),
+        "platformFeeCents": q.platform_fee_cents,
+        "totalPriceCents": q.total_price_cents,
+    }
+
+
+def grant_payload(grant: Grant) -> dict:
+    return {
+        "id": grant.public_id,
+        "dataset": grant.dataset.public_id,
+        "requestId": grant.request.public_id,
+        "status": "active" if grant.is_active() else ("revoked" if grant.revoked_at else "expired"),
+        "purpose": grant.purpose,
+        "country": grant.country,
+        "termsVersion": grant.policy_version.number,
+        "price": _price(grant.price_cents, grant.currency),
+        "paid": grant.is_paid,
+        "createdAt": _iso(grant.created_at),
+        "expiresAt": _iso_or_none(grant.expires_at),
+        "renewedAt": _iso_or_none(grant.renewed_at),
+        "usageReport": grant.usage_report,
+        "revokedAt": _iso_or_none(grant.revoked_at),
+        "revocationReason": grant.revocation_reason,
+    }
+
+
+def request_payload(request: AccessRequest, *, for_owner: bool = False) -> dict:
+    grant = getattr(request, "grant", None) if request.status == "approved" else None
+    votes = list(request.votes.all())
+    body = {
+        "id": request.public_id,
+        "status": request.status,
+        "reason": request.reason,
+        "grantId": grant.public_id if grant else None,
+        "dataset": {
+            "id": request.dataset.public_id,
+            "slug": request.dataset.slug,
+            "name": request.dataset.name,
+        },
+        "purpose": request.purpose,
+        "country": request.country,
+        "organizationName": request.organization_name,
+        "organizationType": request.organization_type,
+        "organizationWebsite": request.organization_website,
+        "organizationVerified": request.organization_verified,
+        "intendedUse": request.intended_use,
+        "answers": request.answers,
+        "termsVersion": request.policy_version.number,
+        "price": _price(request.price_cents, request.currency),
+        "approvals": sum(1 for v in votes if v.decision == "approve"),
+        "approvalsRequired": request.policy_version.terms.guardians_required,
+        "createdAt": _iso(request.created_at),
+        "decidedAt": _iso_or_none(request.decided_at),
+        "grant": grant_payload(grant) if grant else None,
+    }
+    if for_owner:
+        body["requester"] = {
+            "username": request.user.username,
+            "email": request.user.email,
+            "ipCountry": request.ip_country or None,
+        }
+    return body

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from steward.catalog.queries import get_dataset_for
 from steward.lib.errors import DomainError, Gone, NotFound
+from steward.lib.geoip import client_ip
 from steward.storage.objectstore import get_store
 
 from . import services
@@ -45,6 +46,7 @@ def dataset_download(request: HttpRequest, dataset_id: str, role: str) -> HttpRe
             channel=DownloadEvent.Channel.WEB,
             client=request.headers.get("User-Agent", ""),
             base_url=request.build_absolute_uri("/"),
+            ip=client_ip(request),
         )
     except NotFound:
         raise Http404("Dataset not found") from None
@@ -140,19 +142,19 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     """The signed download link: no session or key, the token is the permission. Answers
     Range requests with 206 and exactly the bytes asked for, and never compresses."""
     try:
-        grant = services.open_download(token)
+        target = services.open_download(token, ip=client_ip(request))
     except DomainError as exc:
         return _error(exc.message, exc.code, exc.status)
 
-    if grant.redirect_url:
+    if target.redirect_url:
         if request.method == "GET":
-            services.record_redirect(grant)
-        response: HttpResponse = HttpResponseRedirect(grant.redirect_url)
+            services.record_redirect(target)
+        response: HttpResponse = HttpResponseRedirect(target.redirect_url)
         response["Cache-Control"] = "no-store"
         return response
 
-    size = grant.size_bytes
-    etag = f'"{grant.sha256}"'
+    size = target.size_bytes
+    etag = f'"{target.sha256}"'
     byte_range = None
     if "Range" in request.headers and _if_range_matches(request, etag):
         try:
@@ -166,8 +168,8 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
             )
     start, length = (byte_range.start, byte_range.length) if byte_range else (0, size)
     headers = {
-        "Content-Type": grant.content_type,
-        "Content-Disposition": content_disposition_header(True, grant.filename),
+        "Content-Type": target.content_type,
+        "Content-Disposition": content_disposition_header(True, target.filename),
         "Accept-Ranges": "bytes",
         "ETag": etag,
         # no-transform: proxies must not compress the archive either.
@@ -183,9 +185,9 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
         for name, value in headers.items():
             if name != "Content-Range":
                 response[name] = value
-        response["X-Accel-Redirect"] = "/_files/" + quote(grant.key)
+        response["X-Accel-Redirect"] = "/_files/" + quote(target.key)
         if request.method == "GET":
-            services.record_bytes_served(grant, length)
+            services.record_bytes_served(target, length)
         return response
 
     headers["Content-Length"] = str(length)
@@ -195,7 +197,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
             response[name] = value
         return response
     try:
-        file = get_store().path(grant.key).open("rb")
+        file = get_store().path(target.key).open("rb")
     except FileNotFoundError:
         return _error("The file is missing from storage.", "file_missing", 404)
     # FileResponse hands the file to the server's wsgi.file_wrapper (zero-copy sendfile on
@@ -204,7 +206,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     response.block_size = BLOCK_SIZE
     for name, value in headers.items():
         response[name] = value
-    services.record_bytes_served(grant, length)
+    services.record_bytes_served(target, length)
     return response
 
 

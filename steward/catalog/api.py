@@ -10,6 +10,7 @@ from ninja import Router, Status
 
 from steward.accounts.auth import UPLOAD_AUTH
 from steward.lib.errors import DomainError, NotFound
+from steward.lib.http import json_body
 from steward.storage import services as storage_services
 
 from . import queries, services
@@ -90,20 +91,6 @@ def get_dataset(request: HttpRequest, dataset_id: str):
 submissions_router = Router(tags=["submissions"])
 
 
-def _body(request: HttpRequest) -> dict:
-    import json
-
-    if not request.body:
-        return {}
-    try:
-        data = json.loads(request.body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DomainError("The request body is not valid JSON.", code="invalid_json") from None
-    if not isinstance(data, dict):
-        raise DomainError("The request body must be a JSON object.", code="invalid_json")
-    return data
-
-
 def _envelope(submission) -> dict:
     return {"submission": submission_payload(submission)}
 
@@ -114,7 +101,7 @@ def create_submission(request: HttpRequest):
     when you belong to several organizations; `datasetId` to propose a new version of one."""
     from steward.organizations.models import Organization
 
-    data = _body(request)
+    data = json_body(request)
     organization = None
     if slug := data.get("organizationSlug"):
         organization = Organization.objects.filter(slug=str(slug)).first()
@@ -143,7 +130,7 @@ def get_submission(request: HttpRequest, submission_id: str):
 )
 def update_submission(request: HttpRequest, submission_id: str):
     submission = get_submission_for(request.user, submission_id, edit=True)
-    data = _body(request)
+    data = json_body(request)
     if not data:
         raise DomainError("Send at least one field to change.", code="empty")
     return _envelope(services.update_submission(submission, actor=request.auth, data=data))
@@ -156,7 +143,7 @@ def update_submission(request: HttpRequest, submission_id: str):
 def submit_submission(request: HttpRequest, submission_id: str):
     """`{"agreeToSubmit": true}` sends the submission for review."""
     submission = get_submission_for(request.user, submission_id, edit=True)
-    data = _body(request)
+    data = json_body(request)
     submission = services.submit_submission(
         submission, actor=request.auth, agree_to_submit=data.get("agreeToSubmit")
     )
@@ -186,7 +173,7 @@ UPLOAD_ERRORS = {
 
 def _start_upload(request: HttpRequest, submission_id: str, purpose: str) -> dict:
     submission = get_submission_for(request.user, submission_id, edit=True)
-    data = _body(request)
+    data = json_body(request)
     upload = services.start_submission_upload(
         submission,
         actor=request.auth,
@@ -219,7 +206,7 @@ def _parts(upload) -> dict:
 
 
 def _complete(request: HttpRequest, submission, upload) -> dict:
-    data = _body(request)
+    data = json_body(request)
     submission, upload = services.complete_submission_upload(
         submission,
         upload,
@@ -247,7 +234,7 @@ def _abort(request: HttpRequest, submission, upload) -> Status:
 def start_upload(request: HttpRequest):
     """`{submissionId, filename, fileSize, mimeType}` → `{fileUploadId, uploadId}`. The
     submission is a draft, or an approved one whose dataset gets a new version."""
-    submission_id = _body(request).get("submissionId")
+    submission_id = json_body(request).get("submissionId")
     if not isinstance(submission_id, str) or not submission_id.strip():
         raise DomainError(
             "submissionId: this field is required", code="required", field="submissionId"

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from steward.licensing.models import PolicyVersion, UsagePolicy
 from steward.organizations.models import Organization
 from steward.storage.models import Blob, Upload
 
@@ -83,6 +84,10 @@ class Dataset(models.Model):
     current_version = models.ForeignKey(
         "DatasetVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The terms in force for new access requests and downloads.
+    usage_policy = models.ForeignKey(
+        UsagePolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="datasets"
+    )
 
     name = models.CharField(_("name"), max_length=255)
     short_description = models.CharField(_("short description"), max_length=160, blank=True)
@@ -160,8 +165,15 @@ class DatasetVersion(models.Model):
     number = models.PositiveIntegerField()
     # Every datasheet field (snake_case keys), as it was when the version was published.
     datasheet = models.JSONField(default=dict)
+    # The terms in force when the version was published.
+    policy_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Withdrawn (e.g. contributors withdrew their consent): no new downloads; the record stays.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawal_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["dataset", "-number"]
@@ -177,6 +189,10 @@ class DatasetVersion(models.Model):
     @property
     def is_published(self) -> bool:
         return self.published_at is not None
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
 
 
 class DatasetFile(models.Model):
@@ -252,6 +268,9 @@ class Submission(models.Model):
     slug = models.SlugField(max_length=120, blank=True)
     # Datasheet fields as far as they are filled in (snake_case keys, see datasheet.FIELDS).
     datasheet = models.JSONField(default=dict)
+    # The usagePolicy object as last set (licensing/document.py), beside the MDC fields that
+    # map onto it; terms.py merges the two into the policy published with the version.
+    usage_policy = models.JSONField(default=dict)
     rights_holder = models.CharField(_("who holds the rights"), max_length=500, blank=True)
     consent_basis = models.CharField(
         _("consent basis"), max_length=30, choices=ConsentBasis.choices, blank=True

@@ -15,6 +15,7 @@ from steward.lib.ids import new_public_id
 from steward.lib.mail import send_after_commit
 from steward.lib.text import fold
 from steward.licensing.licences import PREDEFINED, licence_name
+from steward.licensing.services import create_policies, set_terms
 from steward.organizations.models import Membership, Organization
 from steward.organizations.permissions import SUBMIT, can
 from steward.organizations.services import create_organization
@@ -33,6 +34,7 @@ from .models import (
     Language,
     Submission,
 )
+from .terms import apply_changes, policy_for
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,118}[a-z0-9])?$")
 RESERVED_SLUGS = {"filters"}
@@ -215,21 +217,31 @@ def publish_dataset(
     sheet: dict[str, Any],
     slug: str | None = None,
     files: VersionFiles | None = None,
+    usage_policy: dict[str, Any] | None = None,
+    actor=None,
 ) -> Dataset:
-    """Create a dataset whose version 1, built from a cleaned datasheet, is published."""
+    """Create a dataset whose version 1, built from a cleaned datasheet, is published under
+    `usage_policy` (a policy document; by default the one its MDC fields describe)."""
     if not organization.is_approved:
         raise CatalogError("Only an approved organization may publish.", code="not_approved")
     slug = validate_slug(slug) if slug else slug_for(sheet["name"])
     prepared = _prepare(sheet, files, _languages_by_code({language_code(sheet["locale"])}))
+    policy = policy_for(usage_policy or {}, sheet)
     now = timezone.now()
     with transaction.atomic():
         if Dataset.objects.filter(slug=slug).exists():
             raise CatalogError(f"slug: {slug!r} is taken", code="slug_taken", field="slug")
-        dataset = Dataset(public_id=new_public_id(), slug=slug, organization=organization)
+        terms = set_terms(None, organization=organization, terms=policy, actor=actor)
+        dataset = Dataset(
+            public_id=new_public_id(),
+            slug=slug,
+            organization=organization,
+            usage_policy=terms.policy,
+        )
         _apply(dataset, prepared, now=now)
         dataset.save()
         version = DatasetVersion.objects.create(
-            dataset=dataset, number=1, datasheet=sheet, published_at=now
+            dataset=dataset, number=1, datasheet=sheet, published_at=now, policy_version=terms
         )
         DatasetFile.objects.bulk_create(_file_rows(version, prepared.files))
         dataset.current_version = version
@@ -238,20 +250,35 @@ def publish_dataset(
 
 
 def publish_version(
-    dataset: Dataset, *, sheet: dict[str, Any], files: VersionFiles | None = None
+    dataset: Dataset,
+    *,
+    sheet: dict[str, Any],
+    files: VersionFiles | None = None,
+    usage_policy: dict[str, Any] | None = None,
+    actor=None,
 ) -> DatasetVersion:
-    """Publish a new version of `dataset`; earlier versions stay as they were."""
+    """Publish a new version of `dataset` under `usage_policy` (as publish_dataset); earlier
+    versions stay as they were, and grants keep the terms they accepted."""
     prepared = _prepare(sheet, files, _languages_by_code({language_code(sheet["locale"])}))
+    policy = policy_for(usage_policy or {}, sheet)
     now = timezone.now()
     with transaction.atomic():
         dataset = (
             Dataset.objects.select_for_update(of=("self",))
-            .select_related("organization")
+            .select_related("organization", "usage_policy")
             .get(pk=dataset.pk)
         )
+        terms = set_terms(
+            dataset.usage_policy, organization=dataset.organization, terms=policy, actor=actor
+        )
+        dataset.usage_policy = terms.policy
         last = dataset.versions.order_by("-number").values_list("number", flat=True).first() or 0
         version = DatasetVersion.objects.create(
-            dataset=dataset, number=last + 1, datasheet=sheet, published_at=now
+            dataset=dataset,
+            number=last + 1,
+            datasheet=sheet,
+            published_at=now,
+            policy_version=terms,
         )
         DatasetFile.objects.bulk_create(_file_rows(version, prepared.files))
         _apply(dataset, prepared, now=now)
@@ -436,11 +463,19 @@ def _import_batch(batch, organizations: dict[str, Organization], report: ImportR
             else:
                 changed.append((dataset, prepared))
 
+        policies = create_policies(
+            [
+                (d.organization, policy_for({}, s))
+                for d, s in zip(new_datasets, new_sheets, strict=True)
+            ]
+        )
+        for dataset, policy in zip(new_datasets, policies, strict=True):
+            dataset.usage_policy_id = policy.policy_id
         Dataset.objects.bulk_create(new_datasets)
         versions = DatasetVersion.objects.bulk_create(
             [
-                DatasetVersion(dataset=d, number=1, datasheet=s, published_at=now)
-                for d, s in zip(new_datasets, new_sheets, strict=True)
+                DatasetVersion(dataset=d, number=1, datasheet=s, published_at=now, policy_version=p)
+                for d, s, p in zip(new_datasets, new_sheets, policies, strict=True)
             ]
         )
         # One UPDATE for the whole batch: each new dataset points at its version 1.
@@ -464,8 +499,18 @@ def _import_batch(batch, organizations: dict[str, Organization], report: ImportR
                     files.sample, files.sample_name = f.blob, f.filename
             prepared.files = files
             number = (previous.number if previous else 0) + 1
+            terms = set_terms(
+                dataset.usage_policy,
+                organization=dataset.organization,
+                terms=policy_for({}, prepared.sheet),
+            )
+            dataset.usage_policy = terms.policy
             version = DatasetVersion.objects.create(
-                dataset=dataset, number=number, datasheet=prepared.sheet, published_at=now
+                dataset=dataset,
+                number=number,
+                datasheet=prepared.sheet,
+                published_at=now,
+                policy_version=terms,
             )
             DatasetFile.objects.bulk_create(_file_rows(version, files))
             _apply(dataset, prepared, now=now)
@@ -586,6 +631,13 @@ def _notify_organization(
     send_after_commit(emails, subject, template, {"submission": submission, **context})
 
 
+def _changed_fields(data: dict[str, Any]) -> set[str]:
+    """The datasheet fields (snake_case) an edit sets."""
+    from .datasheet import BY_API_NAME
+
+    return {BY_API_NAME[k].name for k in data if k in BY_API_NAME}
+
+
 def create_submission(
     user,
     *,
@@ -608,6 +660,15 @@ def create_submission(
         else None
     )
     sheet = clean_datasheet(data, base=base, draft=True)
+    base_policy = {}
+    if dataset is not None and dataset.usage_policy and dataset.usage_policy.current:
+        base_policy = dataset.usage_policy.current.document
+    usage_policy, sheet = apply_changes(
+        base_policy,
+        sheet,
+        changed_fields=_changed_fields(data),
+        usage_policy=data.get("usagePolicy"),
+    )
     with transaction.atomic():
         submission = Submission(
             public_id=new_public_id(),
@@ -615,6 +676,7 @@ def create_submission(
             created_by=user,
             dataset=dataset,
             datasheet=sheet,
+            usage_policy=usage_policy,
             slug=dataset.slug if dataset is not None else "",
         )
         _apply_attestation(submission, data)
@@ -657,7 +719,13 @@ def update_submission(
             if submission.dataset_id is not None:
                 raise SubmissionError("slug: a new version keeps its dataset's slug", field="slug")
             submission.slug = validate_slug(str(data["slug"]))
-        submission.datasheet = clean_datasheet(data, base=submission.datasheet, draft=True)
+        sheet = clean_datasheet(data, base=submission.datasheet, draft=True)
+        submission.usage_policy, submission.datasheet = apply_changes(
+            submission.usage_policy,
+            sheet,
+            changed_fields=_changed_fields(data),
+            usage_policy=data.get("usagePolicy"),
+        )
         _apply_attestation(submission, data)
         if "exclusivityOptOut" in data:
             submission.exclusivity_opt_out_at = (
@@ -666,7 +734,9 @@ def update_submission(
         submission.revision += 1
         submission.save()
         changed = sorted(
-            k for k in data if k in BY_API_NAME or k in ATTESTATION_FIELDS or k == "slug"
+            k
+            for k in data
+            if k in BY_API_NAME or k in ATTESTATION_FIELDS or k in ("slug", "usagePolicy")
         )
         record(
             actor=actor,
@@ -885,12 +955,20 @@ def _publish_submission(submission: Submission) -> None:
         slug = submission.slug or slug_for(sheet["name"])
         if Dataset.objects.filter(slug=slug).exists():
             slug = f"{slug[:110]}-{new_public_id()[1:7]}"
-        dataset = publish_dataset(submission.organization, sheet=sheet, slug=slug, files=files)
+        dataset = publish_dataset(
+            submission.organization,
+            sheet=sheet,
+            slug=slug,
+            files=files,
+            usage_policy=submission.usage_policy,
+        )
         submission.dataset = dataset
         submission.slug = dataset.slug
         submission.published_version = dataset.current_version
     else:
-        submission.published_version = publish_version(submission.dataset, sheet=sheet, files=files)
+        submission.published_version = publish_version(
+            submission.dataset, sheet=sheet, files=files, usage_policy=submission.usage_policy
+        )
 
 
 def remove_dataset(dataset: Dataset, *, actor, reason: str) -> Dataset:

@@ -44,3 +44,19 @@ def from_validation_error(exc, error_class: type[DomainError] = DomainError) -> 
         field, messages = next(iter(exc.message_dict.items()))
         return error_class(f"{field}: {' '.join(messages)}", code="invalid", field=field)
     return error_class(" ".join(exc.messages), code="invalid")
+
+
+class PaymentRequired(DomainError):
+    status = 402
+
+    def __init__(self, message: str, *, code: str = "payment_required", field: str | None = None):
+        super().__init__(message, code=code, field=field)
+
+
+class Conflict(DomainError):
+    """The request contradicts the current state (decided twice, already pending)."""
+
+    status = 409
+
+    def __init__(self, message: str, *, code: str = "conflict", field: str | None = None):
+        super().__init__(message, code=code, field=field)

@@ -164,14 +164,15 @@ class Policy:
 
     @property
     def is_open(self) -> bool:
-        """True when nothing needs asking: any signed-in user may download without a request."""
+        """True when nothing needs asking: any signed-in user may download without a request.
+        `approval` only says how requests are answered, so it plays no part here: an owner who
+        wants to approve everyone sets `request_required` (an MDC "restricted" dataset)."""
         return not (
             self.request_required
             or self.purposes
             or self.geography.mode != GeographyMode.ANYWHERE
             or self.base_price_cents
             or any(rule.price_cents for rule in self.price_rules)
-            or self.approval == Approval.MANUAL
             or self.verified_organization_required
             or self.questions
             or self.all_rules
@@ -198,6 +199,11 @@ class Requester:
     # The requester holds a grant (approved, not expired, not revoked) under this policy.
     has_grant: bool = False
     has_paid: bool = False
+
+    def __post_init__(self):
+        # Policies list upper-case codes; a lower-case one must not slip past a deny-list.
+        if self.country is not None and not self.country.isupper():
+            object.__setattr__(self, "country", self.country.upper())
 
 
 @dataclass(frozen=True)
@@ -276,9 +282,10 @@ def _denials(policy: Policy, requester: Requester) -> list[Reason]:
                 f"The licence ({policy.licence.identifier}) does not allow commercial use.",
             )
         )
+    reasons.extend(_missing_facts(policy, requester, reasons))
     for rule in policy.all_rules:
         if rule.effect == Outcome.DENIED and rule.audience.matches(requester):
-            reasons.append(Reason("refused_by_rule", f"{rule.source}: {rule.reason}"))
+            reasons.append(Reason("refused_by_rule", _rule_message(rule)))
     if policy.verified_organization_required and not requester.organization_verified:
         reasons.append(
             Reason(
@@ -292,14 +299,75 @@ def _denials(policy: Policy, requester: Requester) -> list[Reason]:
 
 def _approvals(policy: Policy, requester: Requester) -> list[Reason]:
     reasons = []
+    if policy.is_open:
+        return reasons
     if policy.approval == Approval.MANUAL:
         reasons.append(
             Reason("approval_required", "The organization must approve your request first.")
         )
     for rule in policy.all_rules:
         if rule.effect == Outcome.NEEDS_APPROVAL and rule.audience.matches(requester):
-            reasons.append(Reason("approval_required", f"{rule.source}: {rule.reason}"))
+            reasons.append(Reason("approval_required", _rule_message(rule)))
     return reasons
+
+
+def _missing_facts(policy: Policy, requester: Requester, found: list[Reason]) -> list[Reason]:
+    """Ask for the facts that a rule or a price depends on when the requester left them out.
+
+    Without this, leaving out a country or an organization type would slip past a rule that
+    names them ("companies outside Africa need approval") or a price meant for them. An
+    audience that the known facts already rule out needs nothing more.
+    """
+    missing = set()
+    audiences = [rule.audience for rule in policy.all_rules]
+    audiences += [rule.audience for rule in policy.price_rules]
+    for audience in audiences:
+        unknown = set()
+        if audience.places:
+            if requester.country is None:
+                unknown.add("country")
+            elif (requester.country in expand_places(audience.places)) == audience.outside_places:
+                continue
+        if audience.purposes:
+            if requester.purpose is None:
+                unknown.add("purpose")
+            elif requester.purpose not in audience.purposes:
+                continue
+        if audience.organization_types:
+            if requester.organization_type is None:
+                unknown.add("organization_type")
+            elif requester.organization_type not in audience.organization_types:
+                continue
+        missing |= unknown
+    already = {reason.code for reason in found}
+    reasons = []
+    if "country" in missing and "country_required" not in already:
+        reasons.append(Reason("country_required", "Say which country you will use the data in."))
+    if "purpose" in missing and "purpose_required" not in already:
+        reasons.append(Reason("purpose_required", "Say what you will use the data for."))
+    if "organization_type" in missing:
+        reasons.append(
+            Reason(
+                "organization_type_required",
+                "Say what kind of organization you will use the data for, or that you act"
+                " as an individual.",
+            )
+        )
+    return reasons
+
+
+def _rule_message(rule: Rule) -> str:
+    return f"{rule.source}: {rule.reason}" if rule.source else rule.reason
+
+
+def admitted_purposes(policy: Policy) -> frozenset[Purpose]:
+    """The purposes a requester may declare under the policy and its licence."""
+    return frozenset(
+        purpose
+        for purpose in Purpose
+        if (not policy.purposes or _purpose_admitted(purpose, policy.purposes))
+        and (purpose != Purpose.COMMERCIAL or policy.licence.commercial_use)
+    )
 
 
 def _purpose_admitted(purpose: Purpose | None, allowed: frozenset[Purpose]) -> bool:

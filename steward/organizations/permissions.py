@@ -12,6 +12,8 @@ MANAGE_OWNERS = "manage_owners"  # make, demote and remove owners
 MANAGE_ORGANIZATION = "manage_organization"
 VIEW_AUDIT = "view_audit"
 ANSWER_REPORTS = "answer_reports"  # answer takedown reports about the organization's datasets
+DECIDE_ACCESS = "decide_access"  # approve, deny and revoke access to the datasets
+MANAGE_TERMS = "manage_terms"  # change usage policies, withdraw versions
 
 CAPABILITIES: dict[str, set[str]] = {
     Membership.Role.OWNER: {
@@ -22,8 +24,17 @@ CAPABILITIES: dict[str, set[str]] = {
         MANAGE_ORGANIZATION,
         VIEW_AUDIT,
         ANSWER_REPORTS,
+        DECIDE_ACCESS,
+        MANAGE_TERMS,
     },
-    Membership.Role.ADMIN: {VIEW, SUBMIT, MANAGE_MEMBERS, ANSWER_REPORTS},
+    Membership.Role.ADMIN: {
+        VIEW,
+        SUBMIT,
+        MANAGE_MEMBERS,
+        ANSWER_REPORTS,
+        DECIDE_ACCESS,
+        MANAGE_TERMS,
+    },
     Membership.Role.MEMBER: {VIEW, SUBMIT},
 }
 

@@ -49,7 +49,7 @@ def test_a_user_without_access_sees_the_reason(request, client, datasets, person
 
     html = client.get(page(dataset)).content.decode()
 
-    assert "Access must be requested from the organization." in html
+    assert "Request access to this dataset first" in html
     assert download_url(dataset) not in html
 
 
@@ -135,7 +135,7 @@ def test_a_refused_post_goes_back_to_the_page_with_the_reason(client, datasets, 
     response = client.post(download_url(dataset), follow=True)
 
     assert response.redirect_chain == [(page(dataset), 302)]
-    assert "Access must be requested from the organization." in response.content.decode()
+    assert "Request access to this dataset first" in response.content.decode()
     assert not DownloadEvent.objects.exists()
 
 

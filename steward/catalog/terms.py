@@ -1,0 +1,126 @@
+"""A dataset's usage policy as a submission carries it: the `usagePolicy` object
+(licensing/document.py) and the MDC datasheet fields that map onto it.
+
+The MDC fields keep their meaning and stay in step with the policy:
+
+| MDC field | policy |
+|---|---|
+| `visibility: restricted` | `requestRequired: true` (everyone asks, even if answered at once) |
+| `autoApproveAccessRequests` | `approval: automatic` (true) or `manual` (false) |
+| `isPaid`, `basePriceCents` | `pricing.basePriceCents` (0 when free) |
+| `additionalConditions` | `conditions` |
+
+A change to either side is applied to the other, the `usagePolicy` object last, so the two
+never disagree.
+"""
+
+from typing import Any
+
+from steward.lib.errors import DomainError
+from steward.licensing import document, engine
+from steward.licensing.licences import PREDEFINED, terms_for
+
+from .models import Visibility
+
+
+class TermsError(DomainError):
+    """A usagePolicy that cannot be a policy; `field` is its path, e.g.
+    `usagePolicy.geography.places[1]`."""
+
+
+def licence_terms(sheet: dict[str, Any], usage_policy: dict[str, Any]) -> engine.LicenceTerms:
+    """The licence of a datasheet with its facts; a custom licence may state its facts in the
+    usagePolicy's `licence` object."""
+    abbreviation = sheet.get("license_abbreviation") or ""
+    facts = usage_policy.get("licence") if isinstance(usage_policy, dict) else None
+    if abbreviation in PREDEFINED:
+        facts = None  # a predefined licence's facts are known
+    return terms_for(
+        abbreviation,
+        custom_name=sheet.get("license") or "",
+        facts=facts if isinstance(facts, dict) else None,
+    )
+
+
+def _parse(doc: dict[str, Any], sheet: dict[str, Any]) -> engine.Policy:
+    body = {k: v for k, v in doc.items() if k != "licence"}
+    try:
+        return document.policy_from_document(body, licence=licence_terms(sheet, doc))
+    except document.PolicyError as exc:
+        path = f"usagePolicy.{exc.field}" if exc.field else "usagePolicy"
+        raise TermsError(f"{path}: {exc.message}", code="invalid_policy", field=path) from None
+
+
+def _from_mdc(doc: dict[str, Any], sheet: dict[str, Any], changed: set[str]) -> dict[str, Any]:
+    """`doc` with the MDC fields named in `changed` (snake_case) applied."""
+    doc = dict(doc)
+    if "visibility" in changed:
+        doc["requestRequired"] = sheet.get("visibility") == Visibility.RESTRICTED
+    if "auto_approve_access_requests" in changed:
+        doc["approval"] = (
+            engine.Approval.AUTOMATIC
+            if sheet.get("auto_approve_access_requests")
+            else engine.Approval.MANUAL
+        ).value
+    if changed & {"is_paid", "base_price_cents"}:
+        pricing = dict(doc.get("pricing") or {})
+        pricing["basePriceCents"] = (
+            sheet.get("base_price_cents") or 0 if sheet.get("is_paid") else 0
+        )
+        doc["pricing"] = pricing
+    if "additional_conditions" in changed:
+        doc["conditions"] = sheet.get("additional_conditions") or ""
+    return doc
+
+
+def _to_mdc(policy: engine.Policy, sheet: dict[str, Any]) -> dict[str, Any]:
+    """`sheet` with the MDC fields set from `policy`."""
+    sheet = dict(sheet)
+    if sheet.get("visibility") != Visibility.PRIVATE:
+        sheet["visibility"] = (
+            Visibility.RESTRICTED if policy.request_required else Visibility.PUBLIC
+        ).value
+    sheet["auto_approve_access_requests"] = policy.approval == engine.Approval.AUTOMATIC
+    if policy.base_price_cents:
+        sheet["is_paid"] = True
+        sheet["base_price_cents"] = policy.base_price_cents
+        sheet["currency"] = policy.currency
+    elif sheet.get("is_paid") and sheet.get("base_price_cents") is None:
+        pass  # a draft marked paid whose price is still to come
+    else:
+        sheet["is_paid"], sheet["base_price_cents"], sheet["currency"] = False, None, ""
+    sheet["additional_conditions"] = policy.conditions
+    return sheet
+
+
+def apply_changes(
+    doc: dict[str, Any],
+    sheet: dict[str, Any],
+    *,
+    changed_fields: set[str],
+    usage_policy: dict[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (policy document, datasheet) after an edit: `changed_fields` are the datasheet's
+    fields (snake_case) the edit set, `usage_policy` the usagePolicy object it sent, if any
+    (its keys replace the stored ones; keys it leaves out are kept). Raises TermsError."""
+    # A policy never set takes everything the MDC fields say.
+    doc = _from_mdc(doc, sheet, set(sheet) if not doc else changed_fields)
+    if usage_policy is not None:
+        if not isinstance(usage_policy, dict):
+            raise TermsError(
+                "usagePolicy: must be an object", code="invalid_policy", field="usagePolicy"
+            )
+        doc = {**doc, **usage_policy}
+    policy = _parse(doc, sheet)
+    stored = document.policy_to_document(policy)
+    if "licence" in doc:
+        stored["licence"] = doc["licence"]
+    return stored, _to_mdc(policy, sheet)
+
+
+def policy_for(doc: dict[str, Any], sheet: dict[str, Any]) -> engine.Policy:
+    """The policy a version is published with. A datasheet whose policy was never set (an
+    imported one, say) gets the policy its MDC fields describe."""
+    if not doc:
+        doc = _from_mdc({}, sheet, set(sheet))
+    return _parse(doc, sheet)
