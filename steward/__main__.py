@@ -28,6 +28,11 @@ COMMANDS = [
         "audit",
         "The audit log: `audit verify` checks that no entry was changed, removed or inserted.",
     ),
+    ("expire-uploads", "Cancel uploads left unfinished too long (run daily)."),
+    (
+        "access-reminders",
+        "Remind holders of expiring access; record unconfirmed deletions (run daily).",
+    ),
 ]
 
 

@@ -151,7 +151,7 @@ def test_a_member_downloads_a_private_dataset(sdk, private, member, monkeypatch,
 def test_an_outsider_cannot_download_a_private_dataset(sdk, private, outsider, monkeypatch, target):
     use_key(monkeypatch, outsider)
 
-    with pytest.raises(PermissionError, match="Access must be requested"):
+    with pytest.raises(PermissionError, match="private to its organization"):
         sdk.download_dataset(private.public_id, str(target), show_progress=False)
     assert not target.exists() or not any(target.rglob("*.part"))
 

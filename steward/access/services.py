@@ -838,6 +838,8 @@ def deny_request(request: AccessRequest, *, actor, reason: Any) -> AccessRequest
             raise Forbidden(_("You may not decide this request."), code="not_allowed")
         _require_pending(request)
         if request.policy_version.terms.guardians_required > 1:
+            if Vote.objects.filter(request=request, guardian=user).exists():
+                raise Conflict(_("You have already voted on this request."), code="already_voted")
             Vote.objects.create(
                 request=request, guardian=user, decision=Vote.Decision.DENY, reason=reason
             )

@@ -16,12 +16,13 @@ from steward.storage import services as storage_services
 from . import queries, services
 from .permissions import get_submission_for, get_upload_for
 from .schemas import (
+    DatasetDetails,
     DatasetFilters,
     DatasetList,
-    DatasetSummary,
     ErrorOut,
     dataset_summary,
     submission_payload,
+    terms_of,
 )
 
 router = Router(tags=["datasets"])
@@ -68,16 +69,17 @@ def list_dataset_filters(request: HttpRequest):
 
 @router.get(
     "/{dataset_id}",
-    response={200: DatasetSummary, 404: ErrorOut, 410: ErrorOut},
+    response={200: DatasetDetails, 404: ErrorOut, 410: ErrorOut},
     auth=None,
-    summary="One dataset by id or slug",
+    summary="One dataset by id or slug, with its terms of use",
 )
 def get_dataset(request: HttpRequest, dataset_id: str):
+    """MDC `GET /datasets/{id}`, plus `usagePolicy` (the terms in force) and `termsVersion`."""
     dataset, visible = queries.get_api_dataset_for(request.user, dataset_id)
     if not visible:
         # A private dataset to a non-member: the download's essentials, every other field
         # null. Returned as is, since the schema requires fields this answer withholds.
-        outline = dict.fromkeys(DatasetSummary.model_fields)
+        outline = dict.fromkeys(DatasetDetails.model_fields)
         outline.update(
             id=dataset.public_id,
             filename=queries.archive_filename(dataset),
@@ -85,7 +87,11 @@ def get_dataset(request: HttpRequest, dataset_id: str):
             checksum=dataset.checksum or None,
         )
         return JsonResponse(outline)
-    return dataset_summary(dataset) | {"filename": queries.archive_filename(dataset)}
+    return (
+        dataset_summary(dataset)
+        | {"filename": queries.archive_filename(dataset)}
+        | terms_of(dataset)
+    )
 
 
 submissions_router = Router(tags=["submissions"])

@@ -1,19 +1,27 @@
 """The submission pages' forms: one per step of the datasheet, posting the MDC API's
 camelCase field names so a service error's `field` names the form field too."""
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from steward.accounts.forms import country_choices
 from steward.lib.errors import DomainError
+from steward.licensing.describe import describe
+from steward.licensing.document import MAX_GRANT_DAYS, MAX_GUARDIANS, MAX_TEXT
+from steward.licensing.engine import Approval, GeographyMode, OrganizationType, Policy, Purpose
 from steward.licensing.licences import PREDEFINED
+from steward.licensing.regions import REGION_NAMES, REGIONS
 
 from .datasheet import BY_API_NAME, MAX_PRICE_CENTS, MIN_PRICE_CENTS, missing_for_submission
 from .models import Submission, Task, Visibility
 from .services import ATTESTATION_FIELDS
+from .terms import TermsError, policy_for
 
 CUSTOM_LICENCE = "custom"
 
@@ -140,7 +148,485 @@ class DescriptionForm(StepForm):
         return {**super().initial_for(submission), "slug": submission.slug}
 
 
-class TermsForm(StepForm):
+# --- Terms of use: a usage policy (licensing/document.py), field by field ---------------
+
+PRICE_RULES = 3  # price rules the web form shows; the API takes up to 50
+OPTIONAL_MARK = "(optional)"
+QUESTION_ID = re.compile(r"q(\d+)")
+
+PURPOSE_CHOICES = [
+    (Purpose.RESEARCH.value, pgettext_lazy("purpose", "Research")),
+    (Purpose.EDUCATION.value, pgettext_lazy("purpose", "Education")),
+    (Purpose.NON_COMMERCIAL.value, pgettext_lazy("purpose", "Other non-commercial use")),
+    (Purpose.COMMERCIAL.value, pgettext_lazy("purpose", "Commercial use")),
+]
+ORGANIZATION_TYPE_CHOICES = [
+    (OrganizationType.INDIVIDUAL.value, pgettext_lazy("organization type", "Individuals")),
+    (OrganizationType.ACADEMIC.value, pgettext_lazy("organization type", "Academic institutions")),
+    (OrganizationType.NONPROFIT.value, pgettext_lazy("organization type", "Nonprofits")),
+    (
+        OrganizationType.COMMUNITY.value,
+        pgettext_lazy("organization type", "Community organizations"),
+    ),
+    (OrganizationType.GOVERNMENT.value, pgettext_lazy("organization type", "Government bodies")),
+    (OrganizationType.COMPANY.value, pgettext_lazy("organization type", "Companies")),
+]
+GEOGRAPHY_CHOICES = [
+    (GeographyMode.ANYWHERE.value, _("Anywhere")),
+    (GeographyMode.ALLOW.value, _("Only in the countries and regions chosen below")),
+    (GeographyMode.DENY.value, _("Everywhere except the countries and regions chosen below")),
+]
+APPROVAL_CHOICES = [
+    (Approval.AUTOMATIC.value, _("Automatically, when the requester meets these terms")),
+    (Approval.MANUAL.value, _("The organization approves each request")),
+]
+INSIDE, OUTSIDE = "inside", "outside"
+WHERE_CHOICES = [(INSIDE, _("In these places")), (OUTSIDE, _("Outside these places"))]
+
+
+def place_choices() -> list[tuple[Any, list[tuple[str, str]]]]:
+    """What a policy may name as a place: regions (regions.py), then countries by name."""
+    regions = [(code, _capitalised(REGION_NAMES[code].removeprefix("the "))) for code in REGIONS]
+    # country_choices() starts with its "Choose a country" prompt.
+    return [(_("Regions"), regions), (_("Countries"), country_choices()[1:])]
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _dollars(label, *, help_text="") -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label,
+        required=False,
+        min_value=Decimal(0),
+        max_digits=9,
+        decimal_places=2,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
+    )
+
+
+def _cents(dollars: Decimal) -> int:
+    return int(dollars * 100)
+
+
+def _price_range_error(dollars: Decimal, *, free_allowed: bool) -> forms.ValidationError | None:
+    low, high = Decimal(MIN_PRICE_CENTS) / 100, Decimal(MAX_PRICE_CENTS) / 100
+    if (free_allowed and dollars == 0) or low <= dollars <= high:
+        return None
+    message = (
+        _("Enter 0 for free, or a price from %(low)s to %(high)s US dollars.")
+        if free_allowed
+        else _("Enter a price from %(low)s to %(high)s US dollars.")
+    )
+    return forms.ValidationError(
+        message, params={"low": f"{low:.2f}", "high": f"{high:,.2f}"}, code="price_range"
+    )
+
+
+def _places_field(label, help_text="") -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        required=False,
+        choices=place_choices,
+        help_text=help_text,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+    )
+
+
+def _price_rule_fields(n: int) -> dict[str, forms.Field]:
+    """The fields of the form's price rule `n` (1, 2, 3): who it is for, and their price."""
+    return {
+        f"rule{n}Purposes": forms.MultipleChoiceField(
+            label=_("For these purposes"),
+            required=False,
+            choices=PURPOSE_CHOICES,
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_("None ticked: any purpose."),
+        ),
+        f"rule{n}Places": _places_field(
+            _("Countries and regions"),
+            _("None chosen: anywhere. Hold Ctrl (⌘ on a Mac) to choose several."),
+        ),
+        f"rule{n}Where": forms.ChoiceField(
+            label=_("Requesters"),
+            required=False,
+            choices=WHERE_CHOICES,
+            widget=forms.RadioSelect,
+        ),
+        f"rule{n}OrganizationTypes": forms.MultipleChoiceField(
+            label=_("For these kinds of organization"),
+            required=False,
+            choices=ORGANIZATION_TYPE_CHOICES,
+            widget=forms.CheckboxSelectMultiple,
+            help_text=_("None ticked: any kind."),
+        ),
+        f"rule{n}Price": _dollars(_("Their price in US dollars"), help_text=_("0 for free.")),
+    }
+
+
+PRICE_RULE_FIELDS = [name for n in range(1, PRICE_RULES + 1) for name in _price_rule_fields(n)]
+# Where each key of a price rule is edited: the suffix of the rule's form fields.
+_RULE_KEY_FIELD = {
+    "purposes": "Purposes",
+    "places": "Places",
+    "outsidePlaces": "Places",
+    "organizationTypes": "OrganizationTypes",
+    "priceCents": "Price",
+}
+# Where each top-level key of a usagePolicy is edited.
+_POLICY_KEY_FIELD = {
+    "attribution": "attribution",
+    "purposes": "purposes",
+    "geography": "geographyMode",
+    "pricing": "price",
+    "approval": "approval",
+    "requestRequired": "requestRequired",
+    "guardiansRequired": "guardiansRequired",
+    "grantDays": "grantDays",
+    "renewalReportRequired": "renewalReportRequired",
+    "verifiedOrganizationRequired": "verifiedOrganizationRequired",
+    "questions": "questions",
+    "conditions": "conditions",
+}
+
+
+class UsagePolicyForm(forms.Form):
+    """A dataset's terms of use; `to_usage_policy()` is the API's `usagePolicy` object.
+
+    `document` is the stored policy the form edits. It keeps what the form does not show (the
+    licence's facts, licence and label rules, price rules past the third) and gives unchanged
+    questions their ids back, so answers keep meaning the same question."""
+
+    # A paid draft may wait for its price; published terms may not.
+    requires_price = True
+    # The field that edits the policy's conditions.
+    conditions_field = "conditions"
+
+    attribution = forms.CharField(
+        label=_("Credit line"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "How users must credit the data, for example “Radio Kinshasa Community, 2025”."
+        ),
+    )
+    purposes = forms.MultipleChoiceField(
+        label=_("Allowed purposes"),
+        required=False,
+        choices=PURPOSE_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "None ticked: any purpose the licence allows. Research and education count as"
+            " non-commercial."
+        ),
+    )
+    geographyMode = forms.ChoiceField(
+        label=_("Where the data may be used"),
+        required=False,
+        choices=GEOGRAPHY_CHOICES,
+        widget=forms.RadioSelect,
+    )
+    geographyPlaces = _places_field(
+        _("Countries and regions"),
+        _(
+            "Hold Ctrl (⌘ on a Mac) to choose several. A region stands for all its countries."
+            " Ignored when the data may be used anywhere."
+        ),
+    )
+    isPaid = _flag(_("Paid dataset"), help_text=_("Users pay the price below to download it."))
+    price = _dollars(
+        _("Price in US dollars"),
+        help_text=_(
+            "The base price, for everyone no price rule below matches. All of it goes to your"
+            " organization; the buyer pays the platform fee on top."
+        ),
+    )
+    approval = forms.ChoiceField(
+        label=_("How access requests are answered"),
+        required=False,
+        choices=APPROVAL_CHOICES,
+        widget=forms.RadioSelect,
+        help_text=_("Automatic answers still refuse anyone these terms rule out."),
+    )
+    requestRequired = _flag(
+        _("Everyone must request access"),
+        help_text=_(
+            "Shown as “restricted” in the catalogue. Without it, anyone the terms allow"
+            " downloads without asking."
+        ),
+    )
+    guardiansRequired = forms.IntegerField(
+        label=_("Approvals needed"),
+        required=False,
+        min_value=1,
+        max_value=MAX_GUARDIANS,
+        help_text=_(
+            "How many members (guardians) must approve each request when the organization"
+            " approves, from 1 to 20. Empty: 1."
+        ),
+    )
+    verifiedOrganizationRequired = _flag(
+        _("Only requesters whose organization is verified"),
+        help_text=_("Their organization's website must match the address they signed up with."),
+    )
+    grantDays = forms.IntegerField(
+        label=_("Access lasts (days)"),
+        required=False,
+        min_value=1,
+        max_value=MAX_GRANT_DAYS,
+        help_text=_("Empty: access does not expire."),
+    )
+    renewalReportRequired = _flag(
+        _("A report on how the data was used is needed to renew access"),
+    )
+    questions = forms.CharField(
+        label=_("Questions to requesters"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "One question per line; each must be answered. End a line with “(optional)” for"
+            " a question they may leave unanswered."
+        ),
+    )
+    conditions = forms.CharField(
+        label=_("Further conditions"),
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Anything else users must respect, in your words."),
+    )
+
+    def __init__(self, *args, document: dict[str, Any], **kwargs):
+        self.document = document or {}
+        super().__init__(*args, **kwargs)
+        for n in range(1, PRICE_RULES + 1):
+            self.fields.update(_price_rule_fields(n))
+        # The form's price rules (1 to 3) in the order they are sent, for errors.
+        self.rule_numbers: list[int] = []
+
+    @staticmethod
+    def initial_from(doc: dict[str, Any]) -> dict[str, Any]:
+        """The fields' values for a stored policy document."""
+        geography = doc.get("geography") or {}
+        pricing = doc.get("pricing") or {}
+        base = pricing.get("basePriceCents") or 0
+        initial = {
+            "attribution": doc.get("attribution", ""),
+            "purposes": doc.get("purposes", []),
+            "geographyMode": geography.get("mode", GeographyMode.ANYWHERE.value),
+            "geographyPlaces": geography.get("places", []),
+            "isPaid": base > 0,
+            "price": Decimal(base).scaleb(-2) if base else None,
+            "approval": doc.get("approval", Approval.AUTOMATIC.value),
+            "requestRequired": doc.get("requestRequired", False),
+            "guardiansRequired": doc.get("guardiansRequired", 1),
+            "verifiedOrganizationRequired": doc.get("verifiedOrganizationRequired", False),
+            "grantDays": doc.get("grantDays"),
+            "renewalReportRequired": doc.get("renewalReportRequired", False),
+            "questions": "\n".join(
+                q["text"] if q.get("required", True) else f"{q['text']} {OPTIONAL_MARK}"
+                for q in doc.get("questions", [])
+            ),
+            "conditions": doc.get("conditions", ""),
+        }
+        for n, rule in enumerate(pricing.get("rules", [])[:PRICE_RULES], start=1):
+            initial.update(
+                {
+                    f"rule{n}Purposes": rule.get("purposes", []),
+                    f"rule{n}Places": rule.get("places", []),
+                    f"rule{n}Where": OUTSIDE if rule.get("outsidePlaces") else INSIDE,
+                    f"rule{n}OrganizationTypes": rule.get("organizationTypes", []),
+                    f"rule{n}Price": Decimal(rule.get("priceCents", 0)).scaleb(-2),
+                }
+            )
+        return initial
+
+    def clean_price(self) -> Decimal | None:
+        price = self.cleaned_data["price"]
+        if price is not None and (error := _price_range_error(price, free_allowed=False)):
+            raise error
+        return price
+
+    def clean_questions(self) -> list[dict[str, Any]]:
+        """One question a line; "(optional)" at the end makes it optional. A question whose
+        text is unchanged keeps its id; a new one gets the next unused q<n>."""
+        lines = [line.strip() for line in self.cleaned_data["questions"].splitlines()]
+        previous = self.document.get("questions", [])
+        ids_by_text: dict[str, str] = {}
+        for question in previous:
+            ids_by_text.setdefault(question["text"], question["id"])
+        numbers = [int(m[1]) for q in previous if (m := QUESTION_ID.fullmatch(q["id"]))]
+        next_number = max(numbers, default=0) + 1
+        questions = []
+        for line in filter(None, lines):
+            required = not line.casefold().endswith(OPTIONAL_MARK)
+            text = line if required else line[: -len(OPTIONAL_MARK)].rstrip()
+            question_id = ids_by_text.pop(text, None)
+            if question_id is None:
+                question_id, next_number = f"q{next_number}", next_number + 1
+            questions.append({"id": question_id, "text": text, "required": required})
+        return questions
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if "price" in cleaned:
+            if cleaned["price"] is not None and not cleaned.get("isPaid"):
+                self.add_error(
+                    "price", _("A free dataset has no price: tick “Paid dataset” or clear it.")
+                )
+            elif cleaned["price"] is None and cleaned.get("isPaid") and self.requires_price:
+                self.add_error("price", _("Enter the price, or untick “Paid dataset”."))
+        self.rule_numbers = []
+        for n in range(1, PRICE_RULES + 1):
+            purposes, places, types, price = (
+                cleaned.get(f"rule{n}{suffix}")
+                for suffix in ("Purposes", "Places", "OrganizationTypes", "Price")
+            )
+            audience = purposes or places or types
+            if not (audience or price is not None or f"rule{n}Price" in self.errors):
+                continue  # an empty rule is not used
+            self.rule_numbers.append(n)
+            if price is None and f"rule{n}Price" not in self.errors:
+                self.add_error(f"rule{n}Price", _("Give this price, or 0 for free."))
+            elif price is not None and (error := _price_range_error(price, free_allowed=True)):
+                self.add_error(f"rule{n}Price", error)
+            if not audience:
+                self.add_error(
+                    f"rule{n}Purposes",
+                    _("Say who this price is for: a purpose, a place or a kind of organization."),
+                )
+        return cleaned
+
+    def _price_rules(self) -> list[dict[str, Any]]:
+        data = self.cleaned_data
+        rules = [
+            {
+                "purposes": data[f"rule{n}Purposes"],
+                "places": data[f"rule{n}Places"],
+                "outsidePlaces": data[f"rule{n}Where"] == OUTSIDE,
+                "organizationTypes": data[f"rule{n}OrganizationTypes"],
+                "priceCents": _cents(data[f"rule{n}Price"]),
+            }
+            for n in self.rule_numbers
+        ]
+        # Rules past the form's last (set through the API) are kept as they are.
+        return rules + (self.document.get("pricing") or {}).get("rules", [])[PRICE_RULES:]
+
+    def to_usage_policy(self) -> dict[str, Any]:
+        """The usagePolicy object for the services; keys the form does not edit are left out,
+        so the stored ones stay."""
+        data = self.cleaned_data
+        mode = data["geographyMode"] or GeographyMode.ANYWHERE.value
+        price = data["price"]
+        doc = {
+            "attribution": data["attribution"],
+            "purposes": data["purposes"],
+            "geography": {
+                "mode": mode,
+                "places": [] if mode == GeographyMode.ANYWHERE else data["geographyPlaces"],
+            },
+            "pricing": {
+                "currency": "usd",
+                "basePriceCents": _cents(price) if data["isPaid"] and price is not None else 0,
+                "rules": self._price_rules(),
+            },
+            "guardiansRequired": data["guardiansRequired"] or 1,
+            "grantDays": data["grantDays"],
+            "renewalReportRequired": data["renewalReportRequired"],
+            "verifiedOrganizationRequired": data["verifiedOrganizationRequired"],
+            "questions": data["questions"],
+        }
+        # A post without it (an older page, a script) keeps the stored answer.
+        doc["approval"] = data["approval"] or self.document.get("approval", "automatic")
+        if "conditions" in self.fields:
+            doc["conditions"] = data["conditions"]
+        if "requestRequired" in self.fields:
+            doc["requestRequired"] = data["requestRequired"]
+        return doc
+
+    def policy_field(self, path: str) -> tuple[str | None, str]:
+        """The form field that edits a usagePolicy path ("usagePolicy.pricing.rules[0].places[1]")
+        and a prefix for the message; None when the form does not show that part."""
+        path = path.removeprefix("usagePolicy").removeprefix(".")
+        if match := re.match(r"pricing\.rules\[(\d+)\]\.?(\w*)", path):
+            index = int(match[1])
+            if index >= len(self.rule_numbers):
+                return None, ""
+            suffix = _RULE_KEY_FIELD.get(match[2], "Price")
+            return f"rule{self.rule_numbers[index]}{suffix}", ""
+        if match := re.match(r"questions\[(\d+)\]", path):
+            return "questions", _("Question %(number)s: ") % {"number": int(match[1]) + 1}
+        if path.startswith("geography.places"):
+            return "geographyPlaces", ""
+        name = _POLICY_KEY_FIELD.get(re.split(r"[.\[]", path)[0])
+        if name == "conditions":
+            name = self.conditions_field
+        return (name if name in self.fields else None), ""
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        """Show a service's refusal on the field that edits what it names."""
+        if not (exc.field or "").startswith("usagePolicy"):
+            add_domain_error(self, exc)
+            return
+        name, prefix = self.policy_field(exc.field)
+        message = exc.message.removeprefix(f"{exc.field}: ")
+        self.add_error(name, f"{prefix}{message}" if name else exc.message)
+
+    def policy_groups(self) -> list[dict[str, Any]]:
+        """The terms' fieldsets: a legend, the bound fields, and for the price its rules."""
+        groups = [
+            (_("Credit and purposes"), ["attribution", "purposes"]),
+            (_("Where"), ["geographyMode", "geographyPlaces"]),
+            (_("Price"), ["isPaid", "price"]),
+            (
+                _("Who decides"),
+                [
+                    "requestRequired",
+                    "approval",
+                    "guardiansRequired",
+                    "verifiedOrganizationRequired",
+                ],
+            ),
+            (_("How long"), ["grantDays", "renewalReportRequired"]),
+            (_("Questions and conditions"), ["questions", self.conditions_field]),
+        ]
+        return [
+            {
+                "legend": legend,
+                "fields": [self[name] for name in names if name in self.fields],
+                "rules": self._rule_groups() if "price" in names else [],
+            }
+            for legend, names in groups
+        ]
+
+    def _rule_groups(self) -> list[dict[str, Any]]:
+        """The price rules, each open when it is used or wrong (closed ones save room)."""
+        suffixes = ("Purposes", "Places", "Where", "OrganizationTypes", "Price")
+        rules = []
+        for n in range(1, PRICE_RULES + 1):
+            fields = [self[f"rule{n}{suffix}"] for suffix in suffixes]
+            used = any(f.errors or f.value() not in (None, "", [], INSIDE) for f in fields)
+            legend = _("Price rule %(number)s") % {"number": n}
+            rules.append({"legend": legend, "fields": fields, "open": used})
+        return rules
+
+
+class TermsForm(UsagePolicyForm, StepForm):
+    """The licence, the use texts, who can see the dataset, and its terms of use.
+
+    The terms cover some MDC fields, so those are not asked twice (terms.py keeps each pair in
+    step): `approval` stands for autoApproveAccessRequests, visibility "restricted" is the
+    policy's requestRequired, additionalConditions its conditions, and isPaid with the price
+    its base price."""
+
+    requires_price = False
+    conditions_field = "additionalConditions"
+    conditions = None
+    requestRequired = None
+
     licenseAbbreviation = forms.ChoiceField(
         label=_("Licence"),
         required=False,
@@ -172,26 +658,21 @@ class TermsForm(StepForm):
         help_text=_("Conditions every user must respect, for example “No speaker identification”."),
     )
     forbiddenUsage = _text("forbiddenUsage", _("Forbidden use"), rows=4)
-    additionalConditions = _text("additionalConditions", _("Additional conditions"), rows=4)
+    additionalConditions = _text(
+        "additionalConditions",
+        _("Additional conditions"),
+        rows=4,
+        help_text=_("Anything else users must respect, in your words."),
+    )
     visibility = forms.ChoiceField(
         label=_("Who can see it"),
         choices=Visibility.choices,
         widget=forms.RadioSelect,
         help_text=_(
-            "Public: anyone may download it. Restricted: people must ask for access. Private:"
-            " only members of your organization see it."
+            "Public: anyone the terms below allow may download it. Restricted: everyone must"
+            " request access first; the terms below say who answers. Private: only members of"
+            " your organization see it."
         ),
-    )
-    autoApproveAccessRequests = _flag(_("Approve access requests automatically"))
-    isPaid = _flag(_("Paid dataset"), help_text=_("Users pay the price below to download it."))
-    price = forms.DecimalField(
-        label=_("Price in US dollars"),
-        required=False,
-        min_value=Decimal(0),
-        max_digits=9,
-        decimal_places=2,
-        help_text=_("All of it goes to your organization; the buyer pays the platform fee on top."),
-        widget=forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"}),
     )
     exclusivityOptOut = _flag(
         _("Opt out of exclusivity"),
@@ -200,17 +681,17 @@ class TermsForm(StepForm):
 
     groups = [
         (_("Licence"), ["licenseAbbreviation", "customAbbreviation", "license", "licenseUrl"]),
-        (
-            _("How it may be used"),
-            ["intendedUsage", "restrictions", "forbiddenUsage", "additionalConditions"],
-        ),
-        (_("Access"), ["visibility", "autoApproveAccessRequests", "exclusivityOptOut"]),
-        (_("Price"), ["isPaid", "price"]),
+        (_("How it may be used"), ["intendedUsage", "restrictions", "forbiddenUsage"]),
+        (_("Access"), ["visibility", "exclusivityOptOut"]),
     ]
+
+    def __init__(self, *args, submission: Submission, **kwargs):
+        super().__init__(*args, submission=submission, document=submission.usage_policy, **kwargs)
 
     @classmethod
     def initial_for(cls, submission: Submission) -> dict[str, Any]:
-        initial = super().initial_for(submission)
+        # The datasheet's MDC fields win: a paid draft may not have its price yet.
+        initial = {**cls.initial_from(submission.usage_policy), **super().initial_for(submission)}
         sheet = submission.datasheet
         abbreviation = sheet.get("license_abbreviation", "")
         if abbreviation in PREDEFINED:
@@ -221,17 +702,6 @@ class TermsForm(StepForm):
         cents = sheet.get("base_price_cents")
         initial["price"] = Decimal(cents).scaleb(-2) if cents is not None else None
         return initial
-
-    def clean_price(self) -> Decimal | None:
-        price = self.cleaned_data["price"]
-        low, high = Decimal(MIN_PRICE_CENTS) / 100, Decimal(MAX_PRICE_CENTS) / 100
-        if price is not None and not low <= price <= high:
-            raise forms.ValidationError(
-                _("Enter a price from %(low)s to %(high)s US dollars."),
-                params={"low": f"{low:.2f}", "high": f"{high:,.2f}"},
-                code="price_range",
-            )
-        return price
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -244,6 +714,8 @@ class TermsForm(StepForm):
 
     def to_data(self) -> dict[str, Any]:
         data = super().to_data()
+        for name in POLICY_ONLY_FIELDS:
+            data.pop(name, None)
         choice = data.pop("licenseAbbreviation")
         custom = data.pop("customAbbreviation")
         if choice != CUSTOM_LICENCE:
@@ -251,7 +723,8 @@ class TermsForm(StepForm):
             data.update(license="", licenseUrl="")
         data["licenseAbbreviation"] = custom if choice == CUSTOM_LICENCE else choice
         price = data.pop("price")
-        data["basePriceCents"] = int(price * 100) if price is not None else None
+        data["basePriceCents"] = _cents(price) if price is not None else None
+        data["usagePolicy"] = self.to_usage_policy()
         return data
 
     def field_for(self, api_name: str | None) -> str | None:
@@ -262,12 +735,14 @@ class TermsForm(StepForm):
         return super().field_for(api_name)
 
     def add_domain_error(self, exc: DomainError) -> None:
-        if exc.field == "basePriceCents" and not self.cleaned_data.get("isPaid"):
-            self.add_error(
-                "price", _("A free dataset has no price: tick “Paid dataset” or clear it.")
-            )
-            return
-        super().add_domain_error(exc)
+        if (exc.field or "").startswith("usagePolicy"):
+            UsagePolicyForm.add_domain_error(self, exc)
+        else:
+            StepForm.add_domain_error(self, exc)
+
+
+# The terms' own fields: everything but the MDC price, which the datasheet shows too.
+POLICY_ONLY_FIELDS = {*UsagePolicyForm.base_fields, *PRICE_RULE_FIELDS} - {"isPaid", "price"}
 
 
 class PeopleForm(StepForm):
@@ -415,7 +890,8 @@ def _display(field: forms.Field, value: Any) -> Any:
 
 
 def _hidden_in_summary(initial: dict[str, Any]) -> set[str]:
-    hidden = set()
+    # The terms of use are read back in plain words instead (one row, below).
+    hidden = set(POLICY_ONLY_FIELDS)
     if initial.get("licenseAbbreviation", CUSTOM_LICENCE) != CUSTOM_LICENCE:
         hidden |= {"customAbbreviation", "license", "licenseUrl"}
     if "isPaid" in initial and not initial["isPaid"]:
@@ -443,5 +919,30 @@ def datasheet_summary(submission: Submission) -> list[dict[str, Any]]:
                     "is_long": isinstance(field.widget, forms.Textarea),
                 }
             )
+        if isinstance(form, UsagePolicyForm):
+            value = "\n".join(_plain_terms_of(submission))
+            rows.append(
+                {
+                    "field": "usagePolicy",
+                    "label": _("Terms of use, in plain words"),
+                    "value": value,
+                    "is_empty": value == "",
+                    "is_long": True,
+                }
+            )
         sections.append({"step": step, "rows": rows})
     return sections
+
+
+def plain_terms(policy: Policy) -> list[str]:
+    """The policy in plain sentences, with country names in the active language."""
+    names = dict(country_choices()[1:])  # without the "Choose a country" prompt
+    return describe(policy, country_name=lambda code: names.get(code, code))
+
+
+def _plain_terms_of(submission: Submission) -> list[str]:
+    try:
+        policy, _sheet = policy_for(submission.usage_policy, submission.datasheet)
+    except TermsError:
+        return []  # a draft's terms may not hold together yet
+    return plain_terms(policy)

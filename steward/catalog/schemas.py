@@ -50,6 +50,13 @@ class DatasetSummary(Schema):
     version: int | None = None
 
 
+class DatasetDetails(DatasetSummary):
+    """One dataset's details: its summary, and (Steward's addition) the terms in force."""
+
+    usagePolicy: dict | None = None
+    termsVersion: int | None = None
+
+
 class DatasetList(Schema):
     items: list[DatasetSummary]
     total: int
@@ -121,6 +128,17 @@ def dataset_summary(dataset: Dataset) -> dict:
     }
 
 
+def terms_of(dataset: Dataset) -> dict:
+    """The details' terms: the policy document in force, without the licence snapshot (the
+    summary names the licence), and its version number."""
+    policy = dataset.usage_policy
+    version = policy.current if policy is not None else None
+    if version is None:
+        return {"usagePolicy": None, "termsVersion": None}
+    document = {key: value for key, value in version.document.items() if key != "licence"}
+    return {"usagePolicy": document, "termsVersion": version.number}
+
+
 def _iso_or_none(dt) -> str | None:
     return _iso(dt) if dt else None
 
@@ -153,6 +171,7 @@ def submission_payload(submission) -> dict:
             "rightsHolder": submission.rights_holder or None,
             "consentBasis": submission.consent_basis or None,
             "rightsStatement": submission.rights_statement or None,
+            "usagePolicy": submission.usage_policy or None,
             "submittedAt": _iso_or_none(submission.submitted_at),
             "approvedDatasetId": submission.dataset.public_id
             if submission.dataset and submission.status == "approved"

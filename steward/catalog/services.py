@@ -14,10 +14,12 @@ from steward.lib.errors import DomainError, Forbidden, Gone
 from steward.lib.ids import new_public_id
 from steward.lib.mail import send_after_commit
 from steward.lib.text import fold
-from steward.licensing.licences import PREDEFINED, licence_name
+from steward.licensing.document import licence_from_document
+from steward.licensing.licences import FACTS, PREDEFINED, licence_name
+from steward.licensing.models import PolicyVersion
 from steward.licensing.services import create_policies, set_terms
 from steward.organizations.models import Membership, Organization
-from steward.organizations.permissions import SUBMIT, can
+from steward.organizations.permissions import MANAGE_TERMS, SUBMIT, can
 from steward.organizations.services import create_organization
 from steward.organizations.services import validate_slug as validate_org_slug
 from steward.storage import services as storage_services
@@ -33,6 +35,7 @@ from .models import (
     Inspection,
     Language,
     Submission,
+    Visibility,
 )
 from .terms import apply_changes, policy_for
 
@@ -225,8 +228,8 @@ def publish_dataset(
     if not organization.is_approved:
         raise CatalogError("Only an approved organization may publish.", code="not_approved")
     slug = validate_slug(slug) if slug else slug_for(sheet["name"])
+    policy, sheet = policy_for(usage_policy or {}, sheet)
     prepared = _prepare(sheet, files, _languages_by_code({language_code(sheet["locale"])}))
-    policy = policy_for(usage_policy or {}, sheet)
     now = timezone.now()
     with transaction.atomic():
         if Dataset.objects.filter(slug=slug).exists():
@@ -259,8 +262,8 @@ def publish_version(
 ) -> DatasetVersion:
     """Publish a new version of `dataset` under `usage_policy` (as publish_dataset); earlier
     versions stay as they were, and grants keep the terms they accepted."""
+    policy, sheet = policy_for(usage_policy or {}, sheet)
     prepared = _prepare(sheet, files, _languages_by_code({language_code(sheet["locale"])}))
-    policy = policy_for(usage_policy or {}, sheet)
     now = timezone.now()
     with transaction.atomic():
         dataset = (
@@ -465,7 +468,7 @@ def _import_batch(batch, organizations: dict[str, Organization], report: ImportR
 
         policies = create_policies(
             [
-                (d.organization, policy_for({}, s))
+                (d.organization, policy_for({}, s)[0])
                 for d, s in zip(new_datasets, new_sheets, strict=True)
             ]
         )
@@ -502,7 +505,7 @@ def _import_batch(batch, organizations: dict[str, Organization], report: ImportR
             terms = set_terms(
                 dataset.usage_policy,
                 organization=dataset.organization,
-                terms=policy_for({}, prepared.sheet),
+                terms=policy_for({}, prepared.sheet)[0],
             )
             dataset.usage_policy = terms.policy
             version = DatasetVersion.objects.create(
@@ -1394,3 +1397,78 @@ def _require_inspected_files(submission: Submission) -> None:
                 " The organization must upload a corrected file.",
                 code="file_rejected",
             )
+
+
+# Terms of use: a published dataset's usage policy changes by new versions, for future
+# requests only; each grant keeps the version it accepted.
+
+
+def _editable_terms(version: PolicyVersion | None) -> dict[str, Any]:
+    """A stored policy document as terms.apply_changes reads one: its licence snapshot
+    becomes the licence facts it was made from (they matter only for a custom licence)."""
+    if version is None:
+        return {}
+    doc = {key: value for key, value in version.document.items() if key != "licence"}
+    if "licence" in version.document:
+        licence = licence_from_document(version.document["licence"])
+        doc["licence"] = {fact: getattr(licence, fact) for fact in FACTS}
+    return doc
+
+
+def change_terms(dataset: Dataset, *, actor, usage_policy: dict[str, Any]) -> PolicyVersion:
+    """Put new terms in force for the dataset's future access requests (a usagePolicy object;
+    keys it leaves out keep their value). Unchanged terms return the current version. The
+    dataset's MDC price and visibility (unless private) follow the new terms."""
+    if not can(getattr(actor, "user", actor), dataset.organization, MANAGE_TERMS):
+        raise Forbidden(
+            "Only owners and admins of its organization change a dataset's terms.",
+            code="not_a_manager",
+        )
+    with transaction.atomic():
+        dataset = (
+            Dataset.objects.select_for_update(of=("self",))
+            .select_related("organization", "usage_policy__current", "current_version")
+            .get(pk=dataset.pk)
+        )
+        if dataset.status == Dataset.Status.REMOVED:
+            raise Gone("This dataset has been taken down.", code="removed")
+        current = dataset.usage_policy.current if dataset.usage_policy else None
+        sheet = dataset.current_version.datasheet if dataset.current_version else {}
+        doc, mirrored = apply_changes(
+            _editable_terms(current), sheet, changed_fields=set(), usage_policy=usage_policy
+        )
+        version = set_terms(
+            dataset.usage_policy,
+            organization=dataset.organization,
+            terms=policy_for(doc, sheet)[0],
+            actor=actor,
+        )
+        if current is not None and version.pk == current.pk:
+            return version
+        dataset.usage_policy = version.policy
+        dataset.is_paid = mirrored["is_paid"]
+        dataset.base_price_cents = mirrored["base_price_cents"]
+        dataset.currency = mirrored["currency"]
+        if dataset.visibility != Visibility.PRIVATE:
+            dataset.visibility = mirrored["visibility"]
+        dataset.search_facets = facet_tokens(dataset)
+        # updated_at moves the catalogue's generation, so cached listings are not served.
+        dataset.save(
+            update_fields=[
+                "usage_policy",
+                "is_paid",
+                "base_price_cents",
+                "currency",
+                "visibility",
+                "search_facets",
+                "updated_at",
+            ]
+        )
+        record(
+            actor=actor,
+            action="catalog.dataset.terms_changed",
+            target=dataset,
+            organization_id=dataset.organization_id,
+            data={"version": version.number},
+        )
+    return version

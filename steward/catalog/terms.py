@@ -6,7 +6,7 @@ The MDC fields keep their meaning and stay in step with the policy:
 | MDC field | policy |
 |---|---|
 | `visibility: restricted` | `requestRequired: true` (everyone asks, even if answered at once) |
-| `autoApproveAccessRequests` | `approval: automatic` (true) or `manual` (false) |
+| `autoApproveAccessRequests` | `approval` of a restricted dataset: `automatic` (true) or `manual` (false); elsewhere requests are checked automatically unless `approval` says `manual` |
 | `isPaid`, `basePriceCents` | `pricing.basePriceCents` (0 when free) |
 | `additionalConditions` | `conditions` |
 
@@ -56,12 +56,14 @@ def _from_mdc(doc: dict[str, Any], sheet: dict[str, Any], changed: set[str]) -> 
     doc = dict(doc)
     if "visibility" in changed:
         doc["requestRequired"] = sheet.get("visibility") == Visibility.RESTRICTED
-    if "auto_approve_access_requests" in changed:
-        doc["approval"] = (
-            engine.Approval.AUTOMATIC
-            if sheet.get("auto_approve_access_requests")
-            else engine.Approval.MANUAL
-        ).value
+    if changed & {"auto_approve_access_requests", "visibility"}:
+        # On MDC only restricted datasets take requests; elsewhere the conditions of the
+        # policy are checked automatically unless its `approval` says otherwise.
+        manual = (
+            sheet.get("visibility") == Visibility.RESTRICTED
+            and not sheet.get("auto_approve_access_requests")
+        )
+        doc["approval"] = (engine.Approval.MANUAL if manual else engine.Approval.AUTOMATIC).value
     if changed & {"is_paid", "base_price_cents"}:
         pricing = dict(doc.get("pricing") or {})
         pricing["basePriceCents"] = (
@@ -80,7 +82,8 @@ def _to_mdc(policy: engine.Policy, sheet: dict[str, Any]) -> dict[str, Any]:
         sheet["visibility"] = (
             Visibility.RESTRICTED if policy.request_required else Visibility.PUBLIC
         ).value
-    sheet["auto_approve_access_requests"] = policy.approval == engine.Approval.AUTOMATIC
+    if sheet.get("visibility") == Visibility.RESTRICTED:
+        sheet["auto_approve_access_requests"] = policy.approval == engine.Approval.AUTOMATIC
     if policy.base_price_cents:
         sheet["is_paid"] = True
         sheet["base_price_cents"] = policy.base_price_cents
@@ -118,9 +121,12 @@ def apply_changes(
     return stored, _to_mdc(policy, sheet)
 
 
-def policy_for(doc: dict[str, Any], sheet: dict[str, Any]) -> engine.Policy:
-    """The policy a version is published with. A datasheet whose policy was never set (an
-    imported one, say) gets the policy its MDC fields describe."""
-    if not doc:
-        doc = _from_mdc({}, sheet, set(sheet))
-    return _parse(doc, sheet)
+def policy_for(
+    doc: dict[str, Any], sheet: dict[str, Any]
+) -> tuple[engine.Policy, dict[str, Any]]:
+    """The policy a version is published with, and its datasheet in step with it: what the
+    MDC fields say, with the keys of `doc` (a usagePolicy document, possibly partial, or
+    empty for a datasheet whose policy was never set) over it. Raises TermsError."""
+    merged = {**_from_mdc({}, sheet, set(sheet)), **(doc or {})}
+    policy = _parse(merged, sheet)
+    return policy, _to_mdc(policy, sheet)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("datasets", views.dataset_list, name="dataset-list"),
     path("datasets/<str:dataset_id>", views.dataset_detail, name="dataset-detail"),
+    path("datasets/<str:dataset_id>/terms", views.dataset_terms, name="dataset-terms"),
     path("languages", views.language_list, name="language-list"),
     path("organizations/<slug:slug>", views.organization_detail, name="organization-detail"),
     path("submissions", views.submission_list, name="submission-list"),

@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 from steward.lib.errors import DomainError, Forbidden, Gone, NotFound
 from steward.lib.htmx import is_htmx
 from steward.lib.text import fold
+from steward.licensing.models import PolicyVersion
 from steward.organizations.models import Organization
-from steward.organizations.permissions import CAPABILITIES, SUBMIT, can
+from steward.organizations.permissions import CAPABILITIES, MANAGE_TERMS, SUBMIT, can
 from steward.storage.models import Upload
 
 from . import queries, services
@@ -31,9 +32,11 @@ from .forms import (
     NewSubmissionForm,
     StepForm,
     SubmitForm,
+    UsagePolicyForm,
     add_domain_error,
     datasheet_summary,
     missing_fields,
+    plain_terms,
 )
 from .inspection import infer_schema, schema_yaml
 from .languages import language_code
@@ -291,6 +294,8 @@ def dataset_detail(request: HttpRequest, dataset_id: str) -> HttpResponse:
         "file_report": _file_report(dataset),
         "citation": _citation(dataset, url),
         "api_url": settings.STEWARD_BASE_URL + "/api",
+        # For a "Change the terms" link (catalog:dataset-terms) to owners and admins.
+        "may_change_terms": can(request.user, dataset.organization, MANAGE_TERMS),
     }
     return render(request, "catalog/dataset_detail.html", context)
 
@@ -474,6 +479,9 @@ def _render_submission(
         "comment_url": reverse("catalog:submission-comment", args=[submission.public_id])
         if is_member
         else "",
+        "may_change_terms": submission.status == Submission.Status.APPROVED
+        and submission.dataset is not None
+        and can(request.user, submission.organization, MANAGE_TERMS),
         "error": error,
     }
     template = "catalog/submission_edit.html"
@@ -685,6 +693,72 @@ def submission_comment(request: HttpRequest, public_id: str) -> HttpResponse:
         }
         return render(request, "catalog/submission_comments.html", context, status=status)
     return _render_submission(request, submission, REVIEW_STEP, comment_form=form, status=status)
+
+
+# --- Terms of use of a published dataset: new versions for future requests ---
+
+
+def _get_dataset_to_manage(request: HttpRequest, dataset_id: str) -> Dataset:
+    """The dataset if the user may change its terms: 404 when they may not see it, 403 when
+    they may see it but hold no MANAGE_TERMS in its organization."""
+    try:
+        dataset = queries.get_dataset_for(request.user, dataset_id)
+    except (NotFound, Gone):
+        raise Http404("Dataset not found") from None
+    if not can(request.user, dataset.organization, MANAGE_TERMS):
+        raise PermissionDenied("Only owners and admins of its organization change its terms.")
+    return dataset
+
+
+@login_required
+def dataset_terms(request: HttpRequest, dataset_id: str) -> HttpResponse:
+    """The terms in force, a form for the next version, and the versions so far."""
+    dataset = _get_dataset_to_manage(request, dataset_id)
+    policy = dataset.usage_policy
+    current = policy.current if policy is not None else None
+    document = current.document if current is not None else {}
+    form = UsagePolicyForm(
+        request.POST if request.method == "POST" else None,
+        document=document,
+        initial=UsagePolicyForm.initial_from(document),
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                version = services.change_terms(
+                    dataset, actor=request.user, usage_policy=form.to_usage_policy()
+                )
+            except DomainError as exc:
+                form.add_domain_error(exc)
+                status = exc.status
+            else:
+                if current is not None and version.pk == current.pk:
+                    messages.info(request, _("Nothing changed: the terms stay as they were."))
+                else:
+                    messages.success(
+                        request,
+                        _(
+                            "Saved as version %(number)s of the terms. Requests from now on get"
+                            " them; people who have access keep the version they accepted."
+                        )
+                        % {"number": version.number},
+                    )
+                return redirect("catalog:dataset-terms", dataset.public_id)
+    versions = (
+        PolicyVersion.objects.filter(policy=policy).select_related("created_by").order_by("-number")
+        if policy is not None
+        else []
+    )
+    context = {
+        "dataset": dataset,
+        "form": form,
+        "current": current,
+        "sentences": plain_terms(current.terms) if current is not None else [],
+        "versions": versions,
+    }
+    return render(request, "catalog/dataset_terms.html", context, status=status)
 
 
 # --- File inspection: the report on the dataset page, and schema.yaml for load_dataset ---

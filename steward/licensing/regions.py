@@ -1,9 +1,11 @@
 """Regions a policy can name instead of listing countries: ISO 3166-1 alpha-2 codes by region.
 
-Region codes are upper-case words (`AFRICA`, `EU`), so they never clash with a two-letter
-country code. The continents and sub-regions follow the UN M49 standard ("Standard country or
-area codes for statistical use"); the unions are the European Union (27 members) and the
-European Economic Area (the EU with Iceland, Liechtenstein and Norway).
+Region codes are upper-case words (`AFRICA`, `EEA`), so they never clash with a two-letter
+country code; `EU` is the one two-letter region, a code ISO 3166 reserves for the Union.
+
+The continents and sub-regions follow the UN M49 standard ("Standard country or area codes
+for statistical use"); the unions are the European Union (27 members) and the European
+Economic Area (the EU with Iceland, Liechtenstein and Norway).
 
 The five continents partition the countries, with one exception: Antarctica (AQ) belongs to
 no continent, as in M49, which leaves it outside its five regions. A policy that means it

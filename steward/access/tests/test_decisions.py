@@ -32,9 +32,9 @@ def test_download_decision_table(request, client, datasets, auth_for, persona, v
     if response.status_code == 200:
         assert body["downloadUrl"].startswith("http://testserver/downloads/")
     elif response.status_code == 403:
-        assert body["code"] == {"restricted": "access_not_requested", "private": "private"}[
-            visibility
-        ]
+        assert (
+            body["code"] == {"restricted": "access_not_requested", "private": "private"}[visibility]
+        )
         assert body["error"].startswith(
             {"restricted": "Request access", "private": "This dataset is private"}[visibility]
         )

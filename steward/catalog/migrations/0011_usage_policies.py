@@ -13,7 +13,7 @@ def create_policies(apps, schema_editor):
     PolicyVersion = apps.get_model("licensing", "PolicyVersion")
     for dataset in Dataset.objects.filter(usage_policy__isnull=True).iterator():
         version = DatasetVersion.objects.filter(pk=dataset.current_version_id).first()
-        document = stored_document(policy_for({}, version.datasheet if version else {}))
+        document = stored_document(policy_for({}, version.datasheet if version else {})[0])
         policy = UsagePolicy.objects.create(organization_id=dataset.organization_id)
         terms = PolicyVersion.objects.create(policy=policy, number=1, document=document)
         policy.current = terms

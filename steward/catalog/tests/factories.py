@@ -31,6 +31,7 @@ def make_dataset(
     slug: str | None = None,
     archive: bytes | None = None,
     sample: bytes | None = None,
+    usage_policy: dict[str, Any] | None = None,
     **sheet: Any,
 ) -> Dataset:
     files = VersionFiles()
@@ -51,4 +52,10 @@ def make_dataset(
             content_type="application/gzip",
         )
         files.sample_name = f"{name}-sample.tar.gz"
-    return publish_dataset(organization, sheet=make_sheet(**sheet), slug=slug, files=files)
+    return publish_dataset(
+        organization,
+        sheet=make_sheet(**sheet),
+        slug=slug,
+        files=files,
+        usage_policy=usage_policy,
+    )

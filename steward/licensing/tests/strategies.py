@@ -4,6 +4,8 @@ Everything drawn is valid: a policy these strategies make is one that `policy_fr
 would accept, so the same strategies drive both the engine and the document tests.
 """
 
+from dataclasses import replace
+
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
@@ -24,7 +26,7 @@ from steward.licensing.engine import (
     Rule,
 )
 from steward.licensing.licences import PREDEFINED, terms_for
-from steward.licensing.regions import COUNTRIES, REGIONS
+from steward.licensing.regions import COUNTRIES, REGIONS, expand_places
 
 # No example database: these tests write nothing into the working tree.
 SETTINGS = settings(
@@ -140,3 +142,38 @@ def requesters(draw, country=None) -> Requester:
         has_grant=draw(st.booleans()),
         has_paid=draw(st.booleans()),
     )
+
+
+@st.composite
+def audiences_matching(draw, requester: Requester) -> Audience:
+    """An audience that takes in the requester (whose facts must all be known)."""
+    audience = Audience()
+    if draw(st.booleans()):
+        audience = replace(audience, purposes=draw(purposes) | {requester.purpose})
+    if draw(st.booleans()):
+        audience = replace(
+            audience, organization_types=draw(organization_types) | {requester.organization_type}
+        )
+    if draw(st.booleans()):
+        listed = draw(places)
+        inside = requester.country in expand_places(listed)
+        audience = replace(audience, places=listed, outside_places=not inside)
+    return audience
+
+
+@st.composite
+def policies_touching(draw, requester: Requester) -> Policy:
+    """A policy with a rule or a price meant for the requester, besides anything else (or,
+    half the time, nothing else: other restrictions would often refuse the requester first)."""
+    policy = draw(st.one_of(policies(), st.just(Policy(licence=terms_for("CC-BY-4.0")))))
+    audience = draw(audiences_matching(requester))
+    if draw(st.booleans()):
+        rule = Rule(
+            audience=audience,
+            reason=draw(reasons),
+            source=draw(short_text),
+            effect=draw(st.sampled_from([Outcome.DENIED, Outcome.NEEDS_APPROVAL])),
+        )
+        return replace(policy, rules=(rule, *policy.rules))
+    price_rule = PriceRule(audience=audience, price_cents=draw(prices))
+    return replace(policy, price_rules=(price_rule, *policy.price_rules))

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from steward.access.services import lapse_deletion_requests, remind_expiring_grants
+
+
+class Command(BaseCommand):
+    help = (
+        "Email holders whose access ends within 14 days, and record in the audit log each"
+        " request to delete a withdrawn version left unconfirmed past its deadline (run it"
+        " daily from a scheduler)."
+    )
+
+    def handle(self, *args, **options):
+        reminded = remind_expiring_grants()
+        lapsed = lapse_deletion_requests()
+        self.stdout.write(
+            f"Reminded {reminded} grant holder{'' if reminded == 1 else 's'};"
+            f" {lapsed} deletion request{'' if lapsed == 1 else 's'} passed their deadline"
+            " unconfirmed."
+        )
