@@ -498,6 +498,34 @@ def change_member_role(membership: Membership, *, actor, role: str) -> Membershi
     return membership
 
 
+def set_guardian(membership: Membership, *, actor, is_guardian: bool) -> Membership:
+    """Make a member one of the organization's guardians, who decide access requests
+    together where a dataset's terms ask for several approvals, or stop being one. Only
+    owners choose guardians."""
+    with transaction.atomic():
+        org = _lock(membership.organization)
+        membership = _reload(membership)
+        _require(
+            actor,
+            org,
+            permissions.MANAGE_OWNERS,
+            _("Only owners choose the guardians."),
+            "owners_only",
+        )
+        if membership.is_guardian == is_guardian:
+            return membership
+        membership.is_guardian = is_guardian
+        membership.save(update_fields=["is_guardian"])
+        record(
+            actor=actor,
+            action="organizations.membership.guardian_changed",
+            target=membership,
+            organization_id=org.pk,
+            data={"user": membership.user.username, "guardian": is_guardian},
+        )
+    return membership
+
+
 def remove_member(membership: Membership, *, actor) -> None:
     """Take a member out of the organization. Only owners remove owners, and never the last."""
     with transaction.atomic():

@@ -17,6 +17,11 @@ urlpatterns = [
         name="member-role",
     ),
     path(
+        "organizations/<slug:slug>/members/<str:username>/guardian",
+        views.member_guardian,
+        name="member-guardian",
+    ),
+    path(
         "organizations/<slug:slug>/members/<str:username>/remove",
         views.member_remove,
         name="member-remove",

@@ -120,6 +120,7 @@ def _render_members(
         "organization": organization,
         "rows": rows,
         "manages_members": manages,
+        "manages_owners": permissions.MANAGE_OWNERS in capabilities,
         "views_audit": permissions.VIEW_AUDIT in capabilities,
         "invite_form": invite_form or (InviteForm(roles=invitable) if manages else None),
         "invitations": queries.list_open_invitations(organization) if manages else [],
@@ -180,6 +181,35 @@ def member_role(request: HttpRequest, slug: str, username: str) -> HttpResponse:
         request,
         _("%(user)s is now %(role)s.")
         % {"user": username, "role": Membership.Role(form.cleaned_data["role"]).label.lower()},
+    )
+    return redirect("organizations:members", slug=organization.slug)
+
+
+@login_required
+@require_POST
+def member_guardian(request: HttpRequest, slug: str, username: str) -> HttpResponse:
+    """Owners make a member a guardian, or stop them being one (`guardian` = "1" or "0")."""
+    organization = permissions.get_organization_for(
+        request.user, slug, need=permissions.MANAGE_OWNERS
+    )
+    membership = permissions.get_membership_for(request.user, organization, username)
+    choice = request.POST.get("guardian")
+    if choice not in ("0", "1"):
+        return _render_members(
+            request, organization, error=_("Say whether they are a guardian."), status=400
+        )
+    try:
+        services.set_guardian(membership, actor=request.user, is_guardian=choice == "1")
+    except DomainError as exc:
+        return _render_members(request, organization, error=exc.message, status=exc.status)
+    messages.success(
+        request,
+        (
+            _("%(user)s is now a guardian.")
+            if choice == "1"
+            else _("%(user)s is no longer a guardian.")
+        )
+        % {"user": username},
     )
     return redirect("organizations:members", slug=organization.slug)
 
