@@ -22,13 +22,25 @@ It prints a summary and exits 0 whatever the figures are (it reports, it does no
 
 import argparse
 import gc
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
-from dataclasses import replace
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from random import Random
+from urllib.parse import urlsplit, urlunsplit
 
 # Run as a script from anywhere: the repository root holds the `steward` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -188,7 +200,7 @@ def percentile(ordered: list[int], fraction: float) -> int:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def measure_decisions(args) -> None:
+def measure_decisions(args) -> str:
     rng = Random(args.seed)
     policies = [build_policy(rng) for _ in range(args.policies)]
     requesters = [build_requester(rng) for _ in range(args.requesters)]
@@ -227,16 +239,451 @@ def measure_decisions(args) -> None:
     print(f"  outcomes      {mix}")
     verdict = "PASS" if p99 < TARGET_P99_US else "FAIL"
     print(f"  target p99 < 1 ms: {verdict}")
+    return (
+        f"Policy engine: {len(pairs) / (elapsed / 1e9):,.0f} decisions/s, p50 {p50:.1f} us,"
+        f" p99 {p99:.1f} us; target p99 < 1 ms: {verdict}"
+    )
 
 
-# --- Part 2: the access check on a live server (to be added) --------------------------------
-def measure_access_check(args) -> None:
+# --- Part 2: the access check on a live server ---------------------------------------------
+
+ACCESS_ORG = "bench-policy"
+OWNER = "bench-owner"
+OUTSIDER = "bench-outsider"
+ARCHIVE_BYTES = 64 * 1024
+CONNECT_TIMEOUT = 5  # seconds
+READ_TIMEOUT = 30  # seconds for one answer
+COMMAND_TIMEOUT = 300  # one `steward` command (migrate, the helpers)
+SERVER_START_TIMEOUT = 60
+STOP_TIMEOUT = 15
+DATABASE_TIMEOUT = 10  # connecting to PostgreSQL, and its lock_timeout
+ACCESS_TIME_LIMIT = 900  # seconds for all the timed requests of one run
+
+# The three datasets, in the order requests go out: key, slug, label.
+CASES = (
+    ("a", "bench-open", "(a) open terms, sign-in only"),
+    ("b", "bench-conditions", "(b) conditions, paid grant"),
+    ("c", "bench-restricted", "(c) restricted, approved grant"),
+)
+
+# Run by `steward shell -c`: the three datasets, and the outsider's grants made through the
+# services the product uses (request_access, approve_request). One BENCH line per dataset.
+ACCESS_SETUP_HELPER = """
+import os
+from django.utils import timezone
+from steward.access.models import AccessRequest, Grant
+from steward.access.services import approve_request, decide_download, request_access
+from steward.accounts.models import User
+from steward.catalog.tests.factories import make_dataset
+from steward.organizations.models import Organization
+
+organization = Organization.objects.get(slug=os.environ["BENCH_ORG"])
+owner = User.objects.get(username=os.environ["BENCH_OWNER"])
+outsider = User.objects.get(username=os.environ["BENCH_OUTSIDER"])
+size = int(os.environ["BENCH_ARCHIVE_BYTES"])
+ask = {
+    "purpose": "research",
+    "country": "KE",
+    "organizationName": "University of Nairobi",
+    "organizationType": "academic",
+    "intendedUse": "Train a speech recogniser (policy benchmark).",
+    "acceptTerms": True,
+}
+datasets = {}
+datasets["a"] = make_dataset(
+    organization, slug="bench-open", archive=os.urandom(size), usage_policy={},
+    name="Policy benchmark, open terms",
+)
+datasets["b"] = make_dataset(
+    organization, slug="bench-conditions", archive=os.urandom(size),
+    name="Policy benchmark, conditions",
+    usage_policy={
+        "purposes": ["research"],
+        "geography": {"mode": "allow", "places": ["AFRICA"]},
+        "pricing": {
+            "currency": "usd",
+            "basePriceCents": 25000,
+            "rules": [
+                {"places": ["AFRICA"], "organizationTypes": ["academic"], "priceCents": 5000}
+            ],
+        },
+        "grantDays": 365,
+    },
+)
+datasets["c"] = make_dataset(
+    organization, slug="bench-restricted", archive=os.urandom(size),
+    name="Policy benchmark, restricted", visibility="restricted",
+    usage_policy={"approval": "manual", "requestRequired": True, "grantDays": 365},
+)
+assert datasets["a"].usage_policy.current.terms.is_open
+request = request_access(datasets["b"], user=outsider, data=ask)
+assert request.status == AccessRequest.Status.APPROVED, (request.status, request.reason)
+assert request.grant.price_cents > 0, "the grant for (b) should carry a price"
+Grant.objects.filter(pk=request.grant.pk).update(paid_at=timezone.now())
+request = request_access(datasets["c"], user=outsider, data=ask)
+assert request.status == AccessRequest.Status.PENDING, (request.status, request.reason)
+request = approve_request(request, actor=owner, reason="Policy benchmark.")
+assert request.status == AccessRequest.Status.APPROVED, request.status
+for key, dataset in datasets.items():
+    grant = Grant.objects.filter(user=outsider, dataset=dataset).first()
+    decision = decide_download(outsider, dataset)
+    assert decision.allowed, (key, decision.code, decision.reason)
+    terms = dataset.usage_policy.current.terms
+    price = grant.price_cents if grant else 0
+    paid = "paid" if grant and grant.paid_at else "-"
+    print("BENCH", key, dataset.public_id, dataset.visibility, terms.approval.value,
+          grant.public_id if grant else "-", price, paid)
+"""
+
+# Run by `steward shell -c`: `decide_download(outsider, dataset)` alone, timed in-process,
+# interleaved over the datasets. Prints one BENCH line of JSON.
+DECIDE_HELPER = """
+import gc, json, os, time
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from steward.access.services import decide_download
+from steward.accounts.models import User
+from steward.catalog.models import Dataset
+
+outsider = User.objects.get(username=os.environ["BENCH_OUTSIDER"])
+ids = dict(item.split("=", 1) for item in os.environ["BENCH_DATASETS"].split(","))
+calls, warmup = int(os.environ["BENCH_CALLS"]), int(os.environ["BENCH_WARMUP"])
+
+def load(public_id):
+    # As the API finds it (catalog.queries._find_dataset): a fresh object per request.
+    return Dataset.objects.select_related("organization", "language", "current_version").get(
+        public_id=public_id
+    )
+
+clock = time.perf_counter_ns
+fresh = {key: [] for key in ids}
+cached = {key: [] for key in ids}
+queries = {}
+kept = {key: load(public_id) for key, public_id in ids.items()}
+for key, public_id in ids.items():
+    dataset = load(public_id)
+    with CaptureQueriesContext(connection) as captured:
+        assert decide_download(outsider, dataset, ip="127.0.0.1").allowed, key
+    queries[key] = len(captured)
+gc.collect()
+for number in range(warmup + calls):
+    for key, public_id in ids.items():
+        dataset = load(public_id)  # not timed
+        started = clock()
+        decision = decide_download(outsider, dataset, ip="127.0.0.1")
+        elapsed = clock() - started
+        if not decision.allowed:
+            raise SystemExit(f"{key}: refused ({decision.code})")
+        started = clock()
+        decide_download(outsider, kept[key], ip="127.0.0.1")
+        elapsed_cached = clock() - started
+        if number >= warmup:
+            fresh[key].append(elapsed)
+            cached[key].append(elapsed_cached)
+print("BENCH", json.dumps({"fresh": fresh, "cached": cached, "queries": queries}))
+"""
+
+
+def steward_command() -> list[str]:
+    script = Path(sys.executable).with_name("steward")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("steward")
+    return [found] if found else [sys.executable, "-m", "steward"]
+
+
+def run_steward(args: list[str], env: dict[str, str], extra: dict | None = None) -> str:
+    """Run a `steward` command to its end (at most COMMAND_TIMEOUT); its stdout."""
+    done = subprocess.run(
+        [*steward_command(), *args],
+        env={**env, **(extra or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=COMMAND_TIMEOUT,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"steward {args[0]} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def bench_lines(out: str) -> list[list[str]]:
+    return [line.split(" ", 1)[1].split() for line in out.splitlines() if line.startswith("BENCH ")]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def loopback_session():
+    """A keep-alive session that ignores proxy settings from the environment."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return session
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a process started in its own session, with its children: SIGTERM, then SIGKILL."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        if process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def serving(env: dict[str, str], port: int, workers: int, log: Path) -> Iterator[None]:
+    """`steward serve` on 127.0.0.1:`port` until the block ends; waits for /api/health."""
+    import requests
+
+    args = [*steward_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--workers", str(workers)]
+    with log.open("w") as log_file:
+        process = subprocess.Popen(
+            args, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT
+            with loopback_session() as session:
+                while True:
+                    if process.poll() is not None:
+                        raise RuntimeError(f"steward serve exited ({process.returncode})")
+                    try:
+                        url = f"http://127.0.0.1:{port}/api/health"
+                        if session.get(url, timeout=1).status_code == 200:
+                            break
+                    except requests.RequestException:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"steward serve did not answer in {SERVER_START_TIMEOUT} s"
+                        )
+                    time.sleep(0.2)
+            yield
+        finally:
+            stop_group(process)
+
+
+@contextmanager
+def postgres_database(url: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server that `url` names (its database name, or
+    steward_bench_policy_<random> when it names none), dropped when the block ends. Yields
+    its URL. An existing database is never used: CREATE DATABASE fails on it."""
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+        raise ValueError(f"--database-url must be a postgres:// URL, not {parts.scheme!r}")
+    name = parts.path.lstrip("/") or f"steward_bench_policy_{secrets.token_hex(4)}"
+    server = urlunsplit(parts._replace(path="/postgres"))
+    options = f"-c lock_timeout={DATABASE_TIMEOUT * 1000} -c statement_timeout=60000"
+
+    def execute(statement) -> None:
+        with psycopg.connect(
+            server, autocommit=True, connect_timeout=DATABASE_TIMEOUT, options=options
+        ) as connection:
+            connection.execute(statement)
+
+    execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(parts._replace(path=f"/{name}"))
+    finally:
+        execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        print(f"  dropped database {name}")
+
+
+@dataclass
+class AccessSetup:
+    env: dict[str, str]
+    key: str  # the outsider's API key
+    ids: dict[str, str]  # case -> the dataset's public id
+    details: dict[str, str]  # case -> what was set up, for the report
+
+
+def set_up_access(home: Path, base: str, database_url: str | None) -> AccessSetup:
+    env = dict(os.environ, STEWARD_HOME=str(home), STEWARD_BASE_URL=base)
+    for name in ("DATABASE_URL", "STEWARD_DEBUG", "STEWARD_S3_BUCKET", "STEWARD_DOWNLOAD_MODE"):
+        env.pop(name, None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    run_steward(["migrate", "--no-input"], env)
+    run_steward(["users", "add", OWNER, "--email", "owner@bench.example.org"], env)
+    run_steward(["users", "add", OUTSIDER, "--email", "outsider@bench.example.org"], env)
+    run_steward(
+        ["orgs", "add", ACCESS_ORG, "--name", "Policy Bench", "--owner", OWNER, "--approved"],
+        env,
+    )
+    key = run_steward(["apikeys", "create", OUTSIDER], env).strip()
+    out = run_steward(
+        ["shell", "--no-imports", "-c", ACCESS_SETUP_HELPER],
+        env,
+        {
+            "BENCH_ORG": ACCESS_ORG,
+            "BENCH_OWNER": OWNER,
+            "BENCH_OUTSIDER": OUTSIDER,
+            "BENCH_ARCHIVE_BYTES": str(ARCHIVE_BYTES),
+        },
+    )
+    ids, details = {}, {}
+    for case, public_id, visibility, approval, grant, price, paid in bench_lines(out):
+        ids[case] = public_id
+        held = "no grant" if grant == "-" else f"grant {grant}, {int(price) / 100:.2f} USD {paid}"
+        details[case] = f"{visibility}, {approval} approval, {held}"
+    if set(ids) != {case for case, _, _ in CASES}:
+        raise RuntimeError(f"the setup helper printed:\n{out}")
+    return AccessSetup(env, key, ids, details)
+
+
+def check_links(base: str, setup: AccessSetup) -> None:
+    """Once per dataset, untimed: the session's link serves the archive, with its checksum."""
+    with loopback_session() as api, loopback_session() as files:
+        api.headers["Authorization"] = f"Bearer {setup.key}"
+        for case, _, label in CASES:
+            response = api.post(
+                f"{base}/api/datasets/{setup.ids[case]}/download",
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+            )
+            if response.status_code != 200:
+                raise RuntimeError(f"{label}: {response.status_code} {response.text[:500]}")
+            session = response.json()
+            body = files.get(session["downloadUrl"], timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+            digest = hashlib.sha256(body.content).hexdigest()
+            if body.status_code != 200 or len(body.content) != ARCHIVE_BYTES:
+                raise RuntimeError(f"{label}: the link answered {body.status_code}")
+            if digest not in session["checksum"]:
+                raise RuntimeError(f"{label}: checksum {session['checksum']}, got {digest}")
+
+
+def time_sessions(base: str, setup: AccessSetup, rounds: int, warmup: int) -> dict:
+    """POST /api/datasets/{id}/download, a, b, c, a, b, c, ... on one keep-alive connection;
+    each answer must be 200 with a link. Nanoseconds per case, warm-up rounds left out."""
+    deadline = time.monotonic() + ACCESS_TIME_LIMIT
+    timings: dict[str, list[int]] = {case: [] for case, _, _ in CASES}
+    clock = time.perf_counter_ns
+    with loopback_session() as api:
+        api.headers["Authorization"] = f"Bearer {setup.key}"
+        for number in range(warmup + rounds):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the requests took over {ACCESS_TIME_LIMIT} s")
+            for case, _, label in CASES:
+                url = f"{base}/api/datasets/{setup.ids[case]}/download"
+                started = clock()
+                response = api.post(url, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+                elapsed = clock() - started
+                if response.status_code != 200 or "downloadUrl" not in response.json():
+                    raise RuntimeError(f"{label}: {response.status_code} {response.text[:500]}")
+                if number >= warmup:
+                    timings[case].append(elapsed)
+    return timings
+
+
+def time_decisions(setup: AccessSetup, calls: int, warmup: int) -> dict:
+    out = run_steward(
+        ["shell", "--no-imports", "-c", DECIDE_HELPER],
+        setup.env,
+        {
+            "BENCH_OUTSIDER": OUTSIDER,
+            "BENCH_DATASETS": ",".join(f"{case}={setup.ids[case]}" for case, _, _ in CASES),
+            "BENCH_CALLS": str(calls),
+            "BENCH_WARMUP": str(warmup),
+        },
+    )
+    for line in out.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line.split(" ", 1)[1])
+    raise RuntimeError(f"the decision helper printed:\n{out}")
+
+
+def p50_p99(timings: list[int], scale: float) -> tuple[float, float]:
+    ordered = sorted(timings)
+    return percentile(ordered, 0.50) / scale, percentile(ordered, 0.99) / scale
+
+
+def measure_access_check(args) -> list[str]:
     """The latency the access check adds to a download session request
     (POST /api/datasets/{id}/download), against a live server on the loopback address.
 
-    Not built yet: this hook is where that measurement goes. It is called after the
-    decision benchmark and does nothing for now.
-    """
+    Lines for the summary."""
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print()
+    print(
+        f"Access check: {args.requests} download sessions per dataset on {backend},"
+        f" `steward serve --workers {args.workers}` on loopback"
+    )
+    folder = Path(tempfile.mkdtemp(prefix="steward-bench-policy-"))
+    log = folder / "server.log"
+    try:
+        with ExitStack() as stack:
+            database_url = None
+            if args.database_url:
+                database_url = stack.enter_context(postgres_database(args.database_url))
+                print(f"  database {urlsplit(database_url).path.lstrip('/')} (created)")
+            port = free_port()
+            base = f"http://127.0.0.1:{port}"
+            started = time.perf_counter()
+            setup = set_up_access(folder / "home", base, database_url)
+            print(f"  set up in {time.perf_counter() - started:.1f} s:")
+            for case, _, label in CASES:
+                print(f"    {label:32} {setup.ids[case]}  {setup.details[case]}")
+            try:
+                with serving(setup.env, port, args.workers, log):
+                    check_links(base, setup)
+                    print(f"  each dataset's link checked (200, {ARCHIVE_BYTES} bytes, SHA-256)")
+                    started = time.perf_counter()
+                    sessions = time_sessions(base, setup, args.requests, args.warmup)
+                    print(
+                        f"  {args.requests} x 3 timed requests (after {args.warmup} x 3 warm-up)"
+                        f" in {time.perf_counter() - started:.1f} s"
+                    )
+            except Exception:
+                if log.exists():
+                    print(f"  server log (end):\n{log.read_text(errors='replace')[-3000:]}")
+                raise
+            decisions = time_decisions(setup, args.decide_calls, min(200, args.decide_calls))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    http = {case: p50_p99(sessions[case], 1e6) for case, _, _ in CASES}
+    a50, a99 = http["a"]
+    lines = [
+        f"Access check on POST /api/datasets/{{id}}/download ({backend}, live server,"
+        f" {args.workers} worker, {args.requests} requests each, interleaved)",
+        f"  {'dataset':34} {'p50 ms':>8} {'p99 ms':>8} {'+p50 ms':>9} {'+p99 ms':>9}",
+    ]
+    for case, _, label in CASES:
+        p50, p99 = http[case]
+        added = f"{'':>9} {'':>9}" if case == "a" else f"{p50 - a50:>+9.3f} {p99 - a99:>+9.3f}"
+        lines.append(f"  {label:34} {p50:8.3f} {p99:8.3f} {added}")
+    lines.append(
+        f"  added latency of the check: (b)-(a) p50 {http['b'][0] - a50:+.3f} ms,"
+        f" p99 {http['b'][1] - a99:+.3f} ms; (c)-(a) p50 {http['c'][0] - a50:+.3f} ms,"
+        f" p99 {http['c'][1] - a99:+.3f} ms"
+    )
+    lines.append(
+        f"decide_download(outsider, dataset) alone, in-process ({args.decide_calls} calls each):"
+    )
+    lines.append(
+        f"  {'dataset':34} {'p50 us':>8} {'p99 us':>8} {'queries':>8}"
+        f"   {'same object: p50 us':>20} {'p99 us':>8}"
+    )
+    for case, _, label in CASES:
+        p50, p99 = p50_p99(decisions["fresh"][case], 1e3)
+        c50, c99 = p50_p99(decisions["cached"][case], 1e3)
+        queries = decisions["queries"][case]
+        lines.append(f"  {label:34} {p50:8.1f} {p99:8.1f} {queries:8}   {c50:20.1f} {c99:8.1f}")
+    return lines
 
 
 def main() -> int:
@@ -245,9 +692,36 @@ def main() -> int:
     parser.add_argument("--policies", type=int, default=500)
     parser.add_argument("--requesters", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--skip-engine", action="store_true", help="skip part 1 (the engine)")
+    parser.add_argument("--skip-access", action="store_true", help="skip part 2 (the server)")
+    parser.add_argument(
+        "--requests", type=int, default=300, help="timed requests per dataset (default 300)"
+    )
+    parser.add_argument("--warmup", type=int, default=30, help="untimed rounds first (default 30)")
+    parser.add_argument(
+        "--decide-calls",
+        type=int,
+        default=2000,
+        help="in-process decide_download calls per dataset (default 2000)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="server workers (default 1)")
+    parser.add_argument(
+        "--database-url",
+        help="a PostgreSQL server, postgres://USER@HOST:PORT[/NEW_NAME]: part 2 creates the"
+        " database (a random name if none) and drops it at the end; default: SQLite",
+    )
     args = parser.parse_args()
-    measure_decisions(args)
-    measure_access_check(args)
+    if min(args.decisions, args.requests, args.decide_calls, args.workers) < 1 or args.warmup < 0:
+        parser.error("counts must be at least 1 (--warmup at least 0)")
+    summary: list[str] = []
+    if not args.skip_engine:
+        summary.append(measure_decisions(args))
+    if not args.skip_access:
+        summary = measure_access_check(args) + summary
+    if summary:
+        print()
+        print("== Summary ==")
+        print("\n".join(summary))
     return 0
 
 

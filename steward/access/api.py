@@ -254,3 +254,33 @@ def renew_grant(request: HttpRequest, grant_id: str):
         ip=client_ip(request),
     )
     return grant_payload(grant)
+
+
+@router.post(
+    "/{dataset_id}/versions/{number}/withdraw",
+    response={200: dict, **REQUEST_ERRORS, 410: ErrorOut},
+    summary="Withdraw a published version (consent withdrawn)",
+)
+def withdraw_version(request: HttpRequest, dataset_id: str, number: int):
+    """For the organization's owners and admins. Body: `reason` (required; shown to those who
+    try to download it and emailed to everyone who did), `deadlineDays` (1-365, default 30) by
+    which those who downloaded it are asked to confirm they deleted their copy."""
+    dataset = get_dataset_for(request.user, dataset_id)
+    version = dataset.versions.filter(number=number).first()
+    if version is None:
+        raise NotFound("This dataset has no such version.")
+    data = json_body(request)
+    days = data.get("deadlineDays", services.DELETION_DEADLINE_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int):
+        raise DomainError("deadlineDays: must be a whole number of days", field="deadlineDays")
+    version = services.withdraw_version(
+        version, actor=request.auth, reason=data.get("reason"), deadline_days=days
+    )
+    notices = version.deletion_requests.all()
+    return {
+        "dataset": dataset.public_id,
+        "version": version.number,
+        "withdrawnAt": version.withdrawn_at.isoformat().replace("+00:00", "Z"),
+        "reason": version.withdrawal_reason,
+        "holdersAsked": len(notices),
+    }

@@ -663,9 +663,9 @@ def create_submission(
         else None
     )
     sheet = clean_datasheet(data, base=base, draft=True)
-    base_policy = {}
-    if dataset is not None and dataset.usage_policy and dataset.usage_policy.current:
-        base_policy = dataset.usage_policy.current.document
+    base_policy = (
+        _editable_terms(dataset.usage_policy.current) if dataset and dataset.usage_policy else {}
+    )
     usage_policy, sheet = apply_changes(
         base_policy,
         sheet,
@@ -1173,6 +1173,9 @@ def _next_version_draft(approved: Submission, *, actor) -> Submission:
         created_by=getattr(actor, "user", actor),
         dataset=dataset,
         datasheet=dict(version.datasheet) if version else dict(approved.datasheet),
+        usage_policy=_editable_terms(dataset.usage_policy.current)
+        if dataset.usage_policy
+        else dict(approved.usage_policy),
         slug=dataset.slug,
         rights_holder=approved.rights_holder,
         consent_basis=approved.consent_basis,

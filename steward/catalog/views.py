@@ -283,7 +283,8 @@ def dataset_detail(request: HttpRequest, dataset_id: str) -> HttpResponse:
     context = {
         "dataset": dataset,
         "task_label": dataset.get_task_display() if dataset.task else "",
-        "is_restricted": dataset.visibility == Visibility.RESTRICTED,
+        "is_restricted": dataset.visibility == Visibility.RESTRICTED
+        or not (dataset.usage_policy and dataset.usage_policy.current.terms.is_open),
         "is_private": dataset.visibility == Visibility.PRIVATE,
         "plain_terms": _plain_terms(dataset.license_abbreviation),
         "price": _price(dataset),

@@ -15,9 +15,11 @@ Denials win over everything else; approval comes before payment.
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 
 from steward.payments.pricing import Quote, quote
 
+from .labels import Label, LabelRule
 from .regions import expand_places
 
 
@@ -157,10 +159,14 @@ class Policy:
     questions: tuple[Question, ...] = ()
     conditions: str = ""
     rules: tuple[Rule, ...] = ()
+    # Local Contexts TK and BC Labels and Notices; some carry rules (labels.py).
+    labels: tuple[Label, ...] = ()
 
     @property
     def all_rules(self) -> tuple[Rule, ...]:
-        return self.licence.rules + self.rules
+        """The licence's rules, the policy's own, then those its labels carry."""
+        carried = tuple(rule for label in self.labels for rule in label_rules(label))
+        return self.licence.rules + self.rules + carried
 
     @property
     def is_open(self) -> bool:
@@ -354,6 +360,31 @@ def _missing_facts(policy: Policy, requester: Requester, found: list[Reason]) ->
             )
         )
     return reasons
+
+
+@cache
+def label_rules(label: Label) -> tuple[Rule, ...]:
+    """The rules a label carries, each named after the label and the community that applied
+    it ("TK Non-Commercial (Radio Kinshasa Community)")."""
+    source = f"{label.type.name} ({label.community})"
+    return tuple(_label_rule(rule, source) for rule in label.type.rules)
+
+
+def _label_rule(rule: LabelRule, source: str) -> Rule:
+    purposes = frozenset(Purpose(p) for p in rule.purposes)
+    if rule.except_purposes:
+        purposes = frozenset(Purpose) - {Purpose(p) for p in rule.except_purposes}
+    kinds = frozenset(OrganizationType(t) for t in rule.organization_types)
+    if rule.except_organization_types:
+        kinds = frozenset(OrganizationType) - {
+            OrganizationType(t) for t in rule.except_organization_types
+        }
+    return Rule(
+        audience=Audience(purposes=purposes, organization_types=kinds),
+        reason=rule.reason,
+        source=source,
+        effect=Outcome(rule.effect),
+    )
 
 
 def _rule_message(rule: Rule) -> str:
