@@ -307,6 +307,8 @@ class DemoDataset:
     pairs: tuple[tuple[str, str], ...] = ()
     pair_header: tuple[str, str] = ("source", "target")
     has_sample: bool = True
+    # The usage policy beyond what the MDC fields say (licensing/document.py).
+    usage_policy: dict[str, Any] | None = None
 
 
 DEMO_NOTE = (
@@ -434,6 +436,24 @@ DATASETS = [
             restrictions="Access is granted for research after review by the station.",
             additionalConditions="Do not try to identify callers or publish their voices.",
         ),
+        usage_policy={
+            "purposes": ["research", "education"],
+            "attribution": "Swahili Call-in Shows, Radio Lisanga (CC BY-NC 4.0)",
+            "questions": [
+                {
+                    "id": "ethics",
+                    "text": "Which body reviews the ethics of your research?",
+                    "required": True,
+                },
+                {
+                    "id": "share",
+                    "text": "How will you share results with the callers' communities?",
+                    "required": False,
+                },
+            ],
+            "grantDays": 365,
+            "renewalReportRequired": True,
+        },
     ),
     DemoDataset(
         slug="kinshasa-french-broadcasts",
@@ -452,6 +472,19 @@ DATASETS = [
             currency="usd",
             exclusivityOptOut=True,
         ),
+        # Free for researchers and teachers in Africa; everyone else pays the base price.
+        usage_policy={
+            "pricing": {
+                "basePriceCents": 2500,
+                "rules": [
+                    {
+                        "purposes": ["research", "education"],
+                        "places": ["AFRICA"],
+                        "priceCents": 0,
+                    }
+                ],
+            },
+        },
     ),
     # Hazaragi and Dari Language Archive
     DemoDataset(
@@ -475,6 +508,13 @@ DATASETS = [
                 "Never publish clips or transcripts that could identify a speaker or a place."
             ),
         ),
+        usage_policy={
+            "purposes": ["research"],
+            "geography": {"mode": "deny", "places": ["AF", "IR"]},
+            "licence": {"commercial_use": False, "derivatives": False},
+            "verifiedOrganizationRequired": True,
+            "grantDays": 180,
+        },
     ),
     DemoDataset(
         slug="dari-read-speech",
@@ -928,7 +968,9 @@ def _seed_dataset(
             build_archive(spec, sample=True), slug=spec.slug, filename=sample_name
         )
         files.sample_name = sample_name
-    dataset = publish_dataset(organization, sheet=sheet, slug=spec.slug, files=files)
+    dataset = publish_dataset(
+        organization, sheet=sheet, slug=spec.slug, files=files, usage_policy=spec.usage_policy
+    )
     # Inspected at once rather than by the worker, so the pages show what the files hold
     # from the start.
     for blob in (files.archive, files.sample):

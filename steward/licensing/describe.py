@@ -3,14 +3,19 @@
 Country names come from the caller (`country_name`), so that this module stays pure: Django
 code passes a lookup such as pycountry's; without one, codes are shown as they are. Region
 names come from regions.py.
+
+Each Local Contexts label reads as the community's own words, "TK Non-Commercial (applied by
+the Radio Kinshasa Community): ...", then what its rules mean here (`describe_label`).
 """
 
 from collections.abc import Callable
 
 from .engine import (
+    NON_COMMERCIAL_PURPOSES,
     Approval,
     Audience,
     GeographyMode,
+    Label,
     OrganizationType,
     Outcome,
     Policy,
@@ -99,10 +104,13 @@ def describe(policy: Policy, *, country_name: Callable[[str], str] = str) -> lis
         noun = "question" if count == 1 else "questions"
         sentences.append(f"When you ask for access, you answer {count} {noun}.")
 
-    for rule in policy.all_rules:
+    # The labels' rules are told with their labels, below.
+    for rule in policy.licence.rules + policy.rules:
         if rule.effect in (Outcome.DENIED, Outcome.NEEDS_APPROVAL):
             text = rule.reason.strip().rstrip(".")
             sentences.append(f"{text} ({rule.source})." if rule.source else f"{text}.")
+    for label in policy.labels:
+        sentences.extend(describe_label(label))
 
     if policy.grant_days:
         unit = "day" if policy.grant_days == 1 else "days"
@@ -136,14 +144,36 @@ def describe(policy: Policy, *, country_name: Callable[[str], str] = str) -> lis
     return sentences
 
 
+def describe_label(label: Label) -> list[str]:
+    """A label in plain sentences: its name, who applied it and their text (the label's own
+    description when they wrote none), then what its rules mean for a request, if any."""
+    kind = label.type
+    text = label.text.strip() or kind.description
+    sentences = [f"{kind.name} (applied by {label.community.strip()}): {text}"]
+    if kind.meaning:
+        sentences.append(f"{kind.meaning.rstrip('.')} ({kind.name}).")
+    return sentences
+
+
 def _purposes_sentence(policy: Policy) -> str:
-    admitted = admitted_purposes(policy)
+    # Purposes a rule refuses to everyone (a label's "non-commercial only") are not offered.
+    refused = {
+        purpose
+        for rule in policy.all_rules
+        if rule.effect == Outcome.DENIED
+        and rule.audience.purposes
+        and not (rule.audience.places or rule.audience.organization_types)
+        for purpose in rule.audience.purposes
+    }
+    admitted = admitted_purposes(policy) - refused
     if admitted == frozenset(Purpose):
         return "You may use it for any purpose."
-    if not admitted:
+    if not admitted and not refused:
         return "Nobody may use it: the purposes it is offered for are not allowed by its licence."
+    if not admitted:
+        return "Nobody may use it: its terms refuse every purpose."
     shown = [p for p in Purpose if p in admitted]
-    if Purpose.NON_COMMERCIAL in admitted:
+    if admitted >= NON_COMMERCIAL_PURPOSES:
         # Research and education are non-commercial: no need to name them too.
         shown = [p for p in shown if p not in (Purpose.RESEARCH, Purpose.EDUCATION)]
     return f"You may use it for {_join([PURPOSE_WORDS[p] for p in shown], 'and')} only."

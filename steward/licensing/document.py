@@ -20,8 +20,14 @@ as `usagePolicy`. Keys are camelCase; every key is optional and takes the defaul
       "conditions": "",
       "rules": [
           {"purposes": [], "places": [], "outsidePlaces": false, "organizationTypes": [],
-           "effect": "denied", "reason": "...", "source": "..."}]
+           "effect": "denied", "reason": "...", "source": "..."}],
+      "labels": [{"id": "tk-non-commercial", "community": "...", "text": "..."}]
     }
+
+`labels` are Local Contexts TK and BC Labels and Notices (labels.py: the known ids and the
+rules each carries): at most 20, each id once, the community that applied it (required, up
+to 200 characters) and its own text (up to 2000). The key is written only when there are
+labels, so that a policy without any reads and stores exactly as it did before labels existed.
 
 `policy_from_document` validates everything and raises `PolicyError(field, message)` where
 `field` is the dotted path of the first wrong value ("geography.places[2]",
@@ -48,6 +54,7 @@ from .engine import (
     Question,
     Rule,
 )
+from .labels import LABELS, MAX_COMMUNITY, MAX_LABEL_TEXT, MAX_LABELS, Label
 from .regions import is_place
 
 CURRENCIES = ("usd",)
@@ -84,6 +91,7 @@ POLICY_KEYS = (
     "questions",
     "conditions",
     "rules",
+    "labels",
 )
 AUDIENCE_KEYS = ("purposes", "places", "outsidePlaces", "organizationTypes")
 
@@ -101,8 +109,9 @@ class PolicyError(ValueError):
 
 
 def policy_to_document(policy: Policy) -> dict:
-    """The policy as a JSON-ready dict, with every key and a stable order in each list."""
-    return {
+    """The policy as a JSON-ready dict, with every key (but `labels` when there are none) and
+    a stable order in each list."""
+    document = {
         "attribution": policy.attribution,
         "purposes": _values(Purpose, policy.purposes),
         "geography": {
@@ -130,6 +139,12 @@ def policy_to_document(policy: Policy) -> dict:
         "conditions": policy.conditions,
         "rules": [_rule_document(rule) for rule in policy.rules],
     }
+    if policy.labels:
+        document["labels"] = [
+            {"id": label.id, "community": label.community, "text": label.text}
+            for label in policy.labels
+        ]
+    return document
 
 
 def licence_to_document(licence: LicenceTerms) -> dict:
@@ -220,6 +235,7 @@ def policy_from_document(doc: Any, *, licence: LicenceTerms) -> Policy:
         questions=_questions(doc.get("questions", []), "questions"),
         conditions=_string(doc.get("conditions", ""), "conditions", MAX_TEXT),
         rules=_rules(doc.get("rules", []), "rules"),
+        labels=_labels(doc.get("labels", []), "labels"),
     )
 
 
@@ -309,6 +325,28 @@ def _rules(value: Any, path: str) -> tuple[Rule, ...]:
             )
         )
     return tuple(rules)
+
+
+def _labels(value: Any, path: str) -> tuple[Label, ...]:
+    labels = []
+    seen = set()
+    for doc, item_path in _items(value, path, MAX_LABELS, ("id", "community", "text")):
+        label_id = _string(_required(doc, "id", item_path), f"{item_path}.id", 100)
+        if label_id not in LABELS:
+            raise PolicyError(
+                f"{item_path}.id", f"unknown Local Contexts label or notice {label_id!r}"
+            )
+        if label_id in seen:
+            raise PolicyError(f"{item_path}.id", f"the label {label_id!r} is already applied")
+        seen.add(label_id)
+        community = _string(
+            _required(doc, "community", item_path), f"{item_path}.community", MAX_COMMUNITY
+        )
+        if not community.strip():
+            raise PolicyError(f"{item_path}.community", "name the community that applied it")
+        text = _string(doc.get("text", ""), f"{item_path}.text", MAX_LABEL_TEXT)
+        labels.append(Label(id=label_id, community=community, text=text))
+    return tuple(labels)
 
 
 def _questions(value: Any, path: str) -> tuple[Question, ...]:

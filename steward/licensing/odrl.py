@@ -27,6 +27,12 @@ How the policy maps (ODRL has no order between rules, so each rule stands on its
   `<profile>#organizationType`, and the policy then names the profile.
 - The type is "Offer" when something must be agreed with the assigner (a price or a
   consent), "Set" otherwise.
+- Local Contexts labels: the rules a label carries are prohibitions and consent duties like
+  any other rule, their comments naming the label and its community. Each label is also
+  listed under `<profile>#label` as a node of type `<profile>#LocalContextsLabel` with its id
+  (`<profile>#labelId`), name (`rdfs:label`), community (`<profile>#community`), the
+  community's text (`dct:description`), what it means in plain words (`rdfs:comment`) and
+  the Local Contexts page of its kind (`rdfs:seeAlso`).
 
 What ODRL cannot say (questions, verification, guardians, renewal reports, free-text
 conditions) is left out: the `usagePolicy` document (document.py) is the complete statement.
@@ -36,10 +42,12 @@ import json
 from functools import cache
 from pathlib import Path
 
+from .describe import describe_label
 from .engine import (
     Approval,
     Audience,
     GeographyMode,
+    Label,
     Outcome,
     Policy,
     Purpose,
@@ -74,6 +82,9 @@ def to_odrl(
     }
     permissions = writer.permissions()
     prohibitions = writer.prohibitions()
+    if policy.labels:
+        document[f"{profile}#label"] = [_label_node(label, profile) for label in policy.labels]
+        writer.uses_profile = True
     if writer.uses_profile:
         document["profile"] = profile
     if any(
@@ -87,6 +98,20 @@ def to_odrl(
     if prohibitions:
         document["prohibition"] = prohibitions
     return document
+
+
+def _label_node(label: Label, profile: str) -> dict:
+    node = {
+        "@type": f"{profile}#LocalContextsLabel",
+        f"{profile}#labelId": label.id,
+        f"{profile}#community": label.community,
+        "rdfs:label": label.type.name,
+        "rdfs:comment": " ".join(describe_label(label)),
+        "rdfs:seeAlso": {"@id": label.type.url},
+    }
+    if label.text:
+        node["dct:description"] = label.text
+    return node
 
 
 def _duty_action(duty: dict) -> str:

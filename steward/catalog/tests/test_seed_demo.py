@@ -50,6 +50,14 @@ def test_it_creates_a_varied_listed_catalogue():
     assert all(d.base_price_cents > 0 and d.currency == "usd" for d in paid)
     assert Dataset.objects.filter(visibility=Visibility.RESTRICTED).exists()
     assert Dataset.objects.filter(visibility=Visibility.PRIVATE).count() == 1
+    # Every kind of term the platform carries out is on show.
+    terms = {d.slug: d.usage_policy.current.terms for d in Dataset.objects.all()}
+    assert all(terms.values())
+    assert terms["kinshasa-french-broadcasts"].price_rules[0].price_cents == 0
+    assert terms["swahili-call-in-shows"].questions
+    assert terms["hazaragi-oral-histories"].verified_organization_required
+    assert not terms["hazaragi-oral-histories"].licence.commercial_use
+    assert terms["lingala-radio-speech"].is_open
 
 
 def test_it_creates_users_who_can_sign_in_and_approved_organizations():

@@ -25,6 +25,7 @@ from steward.licensing.engine import (
     Requester,
     Rule,
 )
+from steward.licensing.labels import LABELS, Label
 from steward.licensing.licences import PREDEFINED, terms_for
 from steward.licensing.regions import COUNTRIES, REGIONS, expand_places
 
@@ -107,6 +108,14 @@ questions = st.lists(
 ).map(tuple)
 
 
+label_ids = st.sampled_from(sorted(LABELS))
+applied_labels = st.lists(
+    st.builds(Label, id=label_ids, community=reasons, text=short_text),
+    max_size=3,
+    unique_by=lambda label: label.id,
+).map(tuple)
+
+
 @st.composite
 def policies(draw, licence=licences) -> Policy:
     return Policy(
@@ -125,6 +134,7 @@ def policies(draw, licence=licences) -> Policy:
         questions=draw(questions),
         conditions=draw(short_text),
         rules=tuple(draw(st.lists(rules(), max_size=3))),
+        labels=draw(applied_labels),
     )
 
 
