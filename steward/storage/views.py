@@ -5,6 +5,7 @@ from django.views.decorators.http import require_http_methods
 from steward.lib.errors import DomainError
 
 from . import services
+from .request_body import request_body
 
 
 @csrf_exempt  # called by upload clients, which hold a signed URL, not a session
@@ -12,9 +13,10 @@ from . import services
 def upload_part(request: HttpRequest, token: str) -> HttpResponse:
     """Take one part of a local-storage upload: the signed token in the URL authorizes it.
 
-    The body is streamed to disk with request.read(), never through request.body, which
-    would hold the whole part in memory and refuse it above DATA_UPLOAD_MAX_MEMORY_SIZE.
-    Answers 200 with the part's MD5 as a strong, quoted ETag, as S3 does."""
+    The body is streamed to disk (straight from the socket under gunicorn, else with
+    request.read()), never through request.body, which would hold the whole part in memory
+    and refuse it above DATA_UPLOAD_MAX_MEMORY_SIZE. Answers 200 with a strong, quoted
+    ETag, as S3 does."""
     try:
         upload, number = services.upload_for_part_token(token)
         length = request.META.get("CONTENT_LENGTH", "")
@@ -23,7 +25,8 @@ def upload_part(request: HttpRequest, token: str) -> HttpResponse:
                 {"error": "Send the part with a Content-Length header.", "code": "length_required"},
                 status=411,
             )
-        part = services.write_part(upload, number, request, int(length))
+        length = int(length)
+        part = services.write_part(upload, number, request_body(request, length), length)
     except DomainError as exc:
         return JsonResponse(
             {"error": exc.message, "code": exc.code, "field": exc.field}, status=exc.status

@@ -5,7 +5,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from steward.catalog.models import DatasetFile
-from steward.licensing.describe import describe
+from steward.licensing.describe import describe, describe_label
 
 from ..forms import ORGANIZATION_TYPE_LABELS, PURPOSE_LABELS, country_name
 from ..models import DownloadEvent, Grant
@@ -47,7 +47,8 @@ def download_box(context, dataset):
 @register.inclusion_tag("access/terms_box.html")
 def terms_box(dataset):
     """ "What you may do with this data": the terms in force in plain words, the licence's
-    facts, the credit to give, and how many people were given access and downloaded it."""
+    facts, the credit to give, the Local Contexts labels and notices with the communities'
+    own words, and how many people were given access and downloaded it."""
     version = current_policy(dataset)
     if version is None:
         return {"terms": None}
@@ -55,11 +56,29 @@ def terms_box(dataset):
     # People, not grants: a renewed or re-granted user counts once.
     holders = Grant.objects.filter(dataset=dataset).order_by().values("user").distinct()
     downloads = DownloadEvent.objects.filter(dataset=dataset, file__role=DatasetFile.Role.ARCHIVE)
+    # Each label is shown on its own below, with its badge: not twice.
+    told = {sentence for label in terms.labels for sentence in describe_label(label)}
     return {
         "dataset": dataset,
         "terms": terms,
         "licence": terms.licence,
-        "sentences": describe(terms, country_name=country_name),
+        "sentences": [s for s in describe(terms, country_name=country_name) if s not in told],
+        "labels": [
+            {
+                "id": label.id,
+                "kind": label.type.kind.value,
+                "kind_name": label.type.kind_name,
+                "name": label.type.name,
+                "code": label.type.code,
+                "url": label.type.url,
+                "community": label.community,
+                "text": label.text,
+                "description": label.type.description,
+                "meaning": label.type.meaning,
+                "restricts": bool(label.type.rules),
+            }
+            for label in terms.labels
+        ],
         "grant_count": holders.count(),
         "download_count": downloads.count(),
     }

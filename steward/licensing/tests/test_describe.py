@@ -8,6 +8,7 @@ from steward.licensing.engine import (
     Audience,
     Geography,
     GeographyMode,
+    Label,
     OrganizationType,
     Policy,
     PriceRule,
@@ -143,6 +144,41 @@ def test_access_steps():
     assert "You must request access first." in describe(
         Policy(licence=terms_for("MIT"), request_required=True)
     )
+
+
+def test_labels_read_as_the_communitys_words_and_what_they_mean():
+    policy = Policy(
+        licence=terms_for("CC-BY-4.0"),
+        labels=(
+            Label("tk-non-commercial", "Radio Kinshasa Community", "Ours, not for sale."),
+            Label("tk-attribution", "Radio Kinshasa Community"),
+        ),
+    )
+    sentences = describe(policy)
+    assert sentences[0] == "You may use it for non-commercial purposes only."
+    label_sentences = [
+        "TK Non-Commercial (applied by Radio Kinshasa Community): Ours, not for sale.",
+        "Requests for commercial use are refused (TK Non-Commercial).",
+        # No text of the community's own: the label's description; no rule, nothing more.
+        "TK Attribution (applied by Radio Kinshasa Community): Names who should be credited"
+        " for this material; credit them in any use.",
+    ]
+    start = sentences.index(label_sentences[0])
+    assert sentences[start : start + 3] == label_sentences
+
+
+def test_purposes_refused_by_labels_are_not_offered():
+    def first(*ids):
+        labels = tuple(Label(label_id, "Lingala speakers") for label_id in ids)
+        return describe(Policy(licence=terms_for("CC-BY-4.0"), labels=labels))[0]
+
+    assert first("bc-research-use") == "You may use it for research only."
+    assert first("tk-outreach") == "You may use it for education only."
+    assert first("bc-research-use", "tk-outreach") == (
+        "Nobody may use it: its terms refuse every purpose."
+    )
+    # Refusing only some requesters' commercial use leaves every purpose on offer.
+    assert first("tk-community-use-only") == "You may use it for any purpose."
 
 
 @SETTINGS

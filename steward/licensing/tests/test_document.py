@@ -19,6 +19,7 @@ from steward.licensing.engine import (
     Audience,
     Geography,
     GeographyMode,
+    Label,
     OrganizationType,
     Outcome,
     Policy,
@@ -53,6 +54,33 @@ def test_a_policy_document_reads_back_under_its_licence(policy):
 @given(licences)
 def test_a_licence_snapshot_reads_back(licence):
     assert licence_from_document(json.loads(json.dumps(licence_to_document(licence)))) == licence
+
+
+def test_labels_round_trip_and_are_written_only_when_there_are_some():
+    policy = Policy(
+        licence=CC_BY,
+        labels=(
+            Label("tk-non-commercial", "Radio Kinshasa Community", "Not for sale."),
+            Label("bc-provenance", "Radio Kinshasa Community"),
+        ),
+    )
+    document = json.loads(json.dumps(policy_to_document(policy)))
+    assert document["labels"] == [
+        {
+            "id": "tk-non-commercial",
+            "community": "Radio Kinshasa Community",
+            "text": "Not for sale.",
+        },
+        {"id": "bc-provenance", "community": "Radio Kinshasa Community", "text": ""},
+    ]
+    assert policy_from_document(document, licence=CC_BY) == policy
+    assert policy_from_stored(json.loads(json.dumps(stored_document(policy)))) == policy
+    # A policy without labels stores exactly as before labels existed.
+    assert "labels" not in policy_to_document(Policy(licence=CC_BY))
+    text_left_out = {"labels": [{"id": "tk-attribution", "community": "Lingala speakers"}]}
+    assert policy_from_document(text_left_out, licence=CC_BY).labels == (
+        Label("tk-attribution", "Lingala speakers", ""),
+    )
 
 
 def test_an_empty_document_is_the_default_policy():
@@ -152,6 +180,10 @@ def _with(path: str, value):
         },
         "questions": [{"id": "use", "text": "What for?"}, {"id": "team", "text": "Who?"}],
         "rules": [{"purposes": ["commercial"], "reason": "No.", "effect": "denied"}],
+        "labels": [
+            {"id": "tk-non-commercial", "community": "Radio Kinshasa", "text": "Not for sale."},
+            {"id": "tk-attribution", "community": "Radio Kinshasa"},
+        ],
     }
     keys = path.replace("[", ".").replace("]", "").split(".")
     target = document
@@ -222,6 +254,21 @@ BAD_VALUES = [
     ("rules[0]", {"purposes": ["commercial"]}, "rules[0].reason"),
     ("rules[0].source", "x" * 101, "rules[0].source"),
     ("rules[0].purposes", ["commercial", "profit"], "rules[0].purposes[1]"),
+    ("labels", {"id": "tk-attribution"}, "labels"),
+    ("labels", [{"id": "tk-attribution", "community": "X"}] * 21, "labels"),
+    ("labels[0]", "tk-non-commercial", "labels[0]"),
+    ("labels[0].id", "tk-no-such-label", "labels[0].id"),
+    ("labels[0].id", "TK-NON-COMMERCIAL", "labels[0].id"),
+    ("labels[0].id", 3, "labels[0].id"),
+    ("labels[1].id", "tk-non-commercial", "labels[1].id"),
+    ("labels[1]", {"community": "Radio Kinshasa"}, "labels[1].id"),
+    ("labels[1]", {"id": "tk-attribution"}, "labels[1].community"),
+    ("labels[1].community", "  ", "labels[1].community"),
+    ("labels[1].community", "x" * 201, "labels[1].community"),
+    ("labels[1].community", None, "labels[1].community"),
+    ("labels[0].text", "x" * 2001, "labels[0].text"),
+    ("labels[0].text", ["Not for sale."], "labels[0].text"),
+    ("labels[0].url", "https://localcontexts.org", "labels[0].url"),
 ]
 
 

@@ -12,6 +12,7 @@ from steward.licensing.engine import (
     Audience,
     Geography,
     GeographyMode,
+    Label,
     OrganizationType,
     Policy,
     PriceRule,
@@ -28,7 +29,9 @@ ODRL = "http://www.w3.org/ns/odrl/2/"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDF_TYPE = RDF + "type"
 RDF_VALUE = RDF + "value"
-RDFS_COMMENT = "http://www.w3.org/2000/01/rdf-schema#comment"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+RDFS_COMMENT = RDFS + "comment"
+DCT_DESCRIPTION = "http://purl.org/dc/terms/description"
 UID = "https://steward.example.org/policies/7"
 TARGET = "https://steward.example.org/datasets/abc"
 ASSIGNER = "https://steward.example.org/organizations/radio-kinshasa"
@@ -268,6 +271,57 @@ def test_a_refusing_rule_is_a_prohibition_with_its_reason():
     }
 
 
+def test_labels_are_described_and_their_rules_are_prohibitions_and_consent_duties():
+    community = "Radio Kinshasa Community"
+    policy = Policy(
+        licence=terms_for("CC-BY-4.0"),
+        labels=(
+            Label("tk-non-commercial", community, "Ours, not for sale."),
+            Label("tk-secret-sacred", community, "Ask the elders."),
+            Label("tk-attribution", community),
+        ),
+    )
+    document = to_odrl(policy, uid=UID, target=TARGET, assigner=ASSIGNER)
+    assert document["profile"] == PROFILE
+    assert document["@type"] == "Offer"  # the community's consent is asked for
+    graph = Graph(document)
+
+    nodes = graph.objects(UID, f"{PROFILE}#label")
+    assert len(nodes) == 3
+    by_id = {graph.one(node, f"{PROFILE}#labelId"): node for node in nodes}
+    assert set(by_id) == {"tk-non-commercial", "tk-secret-sacred", "tk-attribution"}
+    node = by_id["tk-non-commercial"]
+    assert graph.objects(node, RDF_TYPE) == {f"{PROFILE}#LocalContextsLabel"}
+    assert graph.one(node, RDFS + "label") == "TK Non-Commercial"
+    assert graph.one(node, f"{PROFILE}#community") == community
+    assert graph.one(node, DCT_DESCRIPTION) == "Ours, not for sale."
+    assert "Requests for commercial use are refused" in graph.one(node, RDFS_COMMENT)
+    assert graph.one(node, RDFS + "seeAlso") == (
+        "https://localcontexts.org/labels/traditional-knowledge-labels/"
+    )
+    assert not graph.objects(by_id["tk-attribution"], DCT_DESCRIPTION)
+
+    # Non-commercial: commercial use is prohibited, named after the label and its community.
+    refusals = {
+        graph.one(rule, RDFS_COMMENT): graph.constraints(rule)
+        for rule in graph.rules("prohibition", "use")
+    }
+    reason = f"TK Non-Commercial ({community}): The community does not allow commercial use."
+    assert refusals[reason] == {("purpose", "isAnyOf"): {"commercial"}}
+    # Secret / sacred: every use needs the community's consent, so no use without it.
+    uses = graph.rules("permission", "use")
+    assert uses and all("obtainConsent" in graph.duty_actions(use) for use in uses)
+    consents = {
+        graph.one(duty, RDFS_COMMENT)
+        for use in uses
+        for duty in graph.objects(use, ODRL + "duty")
+        if graph.objects(duty, ODRL + "action") == {ODRL + "obtainConsent"}
+    }
+    assert consents == {
+        f"TK Secret / Sacred ({community}): The community must approve every use outside it."
+    }
+
+
 @pytest.mark.parametrize("profile", ["https://steward.example.org/ns/odrl"])
 def test_the_profile_can_be_the_sites_own(profile):
     document = to_odrl(
@@ -290,3 +344,7 @@ def test_every_policy_expands_to_an_odrl_policy(policy):
     for rule in graph.objects(UID, ODRL + "permission") | graph.objects(UID, ODRL + "prohibition"):
         assert graph.one(rule, ODRL + "target") == TARGET
         assert len(graph.objects(rule, ODRL + "action")) == 1
+    labels = graph.objects(UID, f"{PROFILE}#label")
+    assert {graph.one(node, f"{PROFILE}#labelId") for node in labels} == {
+        label.id for label in policy.labels
+    }
