@@ -45,9 +45,7 @@ def download(sdk, dataset, tmp_path):
     return sdk.download_dataset(dataset.public_id, str(tmp_path / "dl"), show_progress=False)
 
 
-def test_the_sdk_is_told_to_request_access_then_downloads(
-    sdk, organization, outsider, tmp_path
-):
+def test_the_sdk_is_told_to_request_access_then_downloads(sdk, organization, outsider, tmp_path):
     dataset = publish(organization, {"purposes": ["research"]})
     with pytest.raises(PermissionError, match="Request access to this dataset first"):
         download(sdk, dataset, tmp_path)
@@ -81,9 +79,7 @@ def test_the_sdk_is_told_to_pay_but_gets_the_sample(sdk, organization, outsider,
     assert sample.read_bytes() == b"sample"
 
 
-def test_a_revoked_or_expired_grant_stops_the_sdk(
-    sdk, organization, owner, outsider, tmp_path
-):
+def test_a_revoked_or_expired_grant_stops_the_sdk(sdk, organization, owner, outsider, tmp_path):
     dataset = publish(organization, {"purposes": ["research"], "grantDays": 90})
     request = services.request_access(dataset, user=outsider, data=REQUEST)
     assert download(sdk, dataset, tmp_path).exists()

@@ -184,7 +184,9 @@ def create_api_key(user: User, *, name: str = "", actor: User | None = None) -> 
 def revoke_api_key(api_key: ApiKey, *, actor: User | None = None) -> ApiKey:
     """Revoke the key; a revoked key never authenticates again. Revoking twice is a no-op."""
     with transaction.atomic():
-        api_key = ApiKey.objects.select_for_update(of=("self",)).select_related("user").get(pk=api_key.pk)
+        api_key = (
+            ApiKey.objects.select_for_update(of=("self",)).select_related("user").get(pk=api_key.pk)
+        )
         if api_key.revoked_at is not None:
             return api_key
         api_key.revoked_at = timezone.now()

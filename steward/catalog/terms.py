@@ -6,12 +6,13 @@ The MDC fields keep their meaning and stay in step with the policy:
 | MDC field | policy |
 |---|---|
 | `visibility: restricted` | `requestRequired: true` (everyone asks, even if answered at once) |
-| `autoApproveAccessRequests` | `approval` of a restricted dataset: `automatic` (true) or `manual` (false); elsewhere requests are checked automatically unless `approval` says `manual` |
+| `autoApproveAccessRequests` | `approval` of a restricted dataset (true: `automatic`) |
 | `isPaid`, `basePriceCents` | `pricing.basePriceCents` (0 when free) |
 | `additionalConditions` | `conditions` |
 
 A change to either side is applied to the other, the `usagePolicy` object last, so the two
-never disagree.
+never disagree. Requests for other datasets are checked automatically unless the policy's
+`approval` says `manual`.
 """
 
 from typing import Any
@@ -59,9 +60,8 @@ def _from_mdc(doc: dict[str, Any], sheet: dict[str, Any], changed: set[str]) -> 
     if changed & {"auto_approve_access_requests", "visibility"}:
         # On MDC only restricted datasets take requests; elsewhere the conditions of the
         # policy are checked automatically unless its `approval` says otherwise.
-        manual = (
-            sheet.get("visibility") == Visibility.RESTRICTED
-            and not sheet.get("auto_approve_access_requests")
+        manual = sheet.get("visibility") == Visibility.RESTRICTED and not sheet.get(
+            "auto_approve_access_requests"
         )
         doc["approval"] = (engine.Approval.MANUAL if manual else engine.Approval.AUTOMATIC).value
     if changed & {"is_paid", "base_price_cents"}:
@@ -121,9 +121,7 @@ def apply_changes(
     return stored, _to_mdc(policy, sheet)
 
 
-def policy_for(
-    doc: dict[str, Any], sheet: dict[str, Any]
-) -> tuple[engine.Policy, dict[str, Any]]:
+def policy_for(doc: dict[str, Any], sheet: dict[str, Any]) -> tuple[engine.Policy, dict[str, Any]]:
     """The policy a version is published with, and its datasheet in step with it: what the
     MDC fields say, with the keys of `doc` (a usagePolicy document, possibly partial, or
     empty for a datasheet whose policy was never set) over it. Raises TermsError."""

@@ -146,7 +146,9 @@ def _organization_emails(organization) -> list[str]:
 
 def _lock_report(report: Report) -> Report:
     return (
-        Report.objects.select_for_update(of=("self",)).select_related("dataset__organization").get(pk=report.pk)
+        Report.objects.select_for_update(of=("self",))
+        .select_related("dataset__organization")
+        .get(pk=report.pk)
     )
 
 
