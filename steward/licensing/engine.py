@@ -15,7 +15,7 @@ Denials win over everything else; approval comes before payment.
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from functools import cache
+from functools import lru_cache
 
 from steward.payments.pricing import Quote, quote
 
@@ -362,7 +362,7 @@ def _missing_facts(policy: Policy, requester: Requester, found: list[Reason]) ->
     return reasons
 
 
-@cache
+@lru_cache(maxsize=4096)
 def label_rules(label: Label) -> tuple[Rule, ...]:
     """The rules a label carries, each named after the label and the community that applied
     it ("TK Non-Commercial (Radio Kinshasa Community)")."""

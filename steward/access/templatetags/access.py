@@ -56,8 +56,9 @@ def terms_box(dataset):
     # People, not grants: a renewed or re-granted user counts once.
     holders = Grant.objects.filter(dataset=dataset).order_by().values("user").distinct()
     downloads = DownloadEvent.objects.filter(dataset=dataset, file__role=DatasetFile.Role.ARCHIVE)
-    # Each label is shown on its own below, with its badge: not twice.
-    told = {sentence for label in terms.labels for sentence in describe_label(label)}
+    # Each label and its community's words are shown below with a badge: not twice. What a
+    # label's rules mean stays among the terms too.
+    told = {describe_label(label)[0] for label in terms.labels}
     return {
         "dataset": dataset,
         "terms": terms,

@@ -62,8 +62,9 @@ def test_the_dataset_page_shows_each_label_with_the_communitys_words(client, lab
     assert "Credit the Lingala speakers." in html
     assert "<strong>Attribution Incomplete Notice</strong>, applied by Lingala archive" in html
     assert "Local Contexts Notice" in html
-    # What the label refuses also shapes the plain terms above.
+    # What the label refuses is among the plain terms above too.
     assert "You may use it for non-commercial purposes only." in html
+    assert "Requests for commercial use are refused (TK Non-Commercial)." in html
     # Each label is told once.
     assert html.count("These voices are ours to share, never to sell.") == 1
 
