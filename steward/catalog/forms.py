@@ -15,6 +15,7 @@ from steward.lib.errors import DomainError
 from steward.licensing.describe import describe
 from steward.licensing.document import MAX_GRANT_DAYS, MAX_GUARDIANS, MAX_TEXT
 from steward.licensing.engine import Approval, GeographyMode, OrganizationType, Policy, Purpose
+from steward.licensing.labels import LABELS, MAX_COMMUNITY, MAX_LABEL_TEXT
 from steward.licensing.licences import PREDEFINED
 from steward.licensing.regions import REGION_NAMES, REGIONS
 
@@ -267,6 +268,39 @@ def _price_rule_fields(n: int) -> dict[str, forms.Field]:
 
 
 PRICE_RULE_FIELDS = [name for n in range(1, PRICE_RULES + 1) for name in _price_rule_fields(n)]
+
+LABEL_ROWS = 3  # Local Contexts labels the web form shows; the API takes up to 20
+
+
+def _label_choices() -> list[tuple[str, Any]]:
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for label in LABELS.values():
+        groups.setdefault(label.kind_name, []).append((label.id, label.name))
+    return [("", _("(none)")), *groups.items()]
+
+
+def _label_fields(n: int) -> dict[str, forms.Field]:
+    """The fields of the form's Local Contexts label `n` (1, 2, 3)."""
+    return {
+        f"label{n}Id": forms.ChoiceField(
+            label=_("Label or notice %(number)s") % {"number": n},
+            required=False,
+            choices=_label_choices,
+        ),
+        f"label{n}Community": forms.CharField(
+            label=_("Applied by (community)"), required=False, max_length=MAX_COMMUNITY
+        ),
+        f"label{n}Text": forms.CharField(
+            label=_("The community's words"),
+            required=False,
+            max_length=MAX_LABEL_TEXT,
+            widget=forms.Textarea(attrs={"rows": 2}),
+        ),
+    }
+
+
+LABEL_FIELDS = [name for n in range(1, LABEL_ROWS + 1) for name in _label_fields(n)]
+_LABEL_KEY_FIELD = {"id": "Id", "community": "Community", "text": "Text"}
 # Where each key of a price rule is edited: the suffix of the rule's form fields.
 _RULE_KEY_FIELD = {
     "purposes": "Purposes",
@@ -404,8 +438,11 @@ class UsagePolicyForm(forms.Form):
         super().__init__(*args, **kwargs)
         for n in range(1, PRICE_RULES + 1):
             self.fields.update(_price_rule_fields(n))
+        for n in range(1, LABEL_ROWS + 1):
+            self.fields.update(_label_fields(n))
         # The form's price rules (1 to 3) in the order they are sent, for errors.
         self.rule_numbers: list[int] = []
+        self.label_numbers: list[int] = []
 
     @staticmethod
     def initial_from(doc: dict[str, Any]) -> dict[str, Any]:
@@ -432,6 +469,14 @@ class UsagePolicyForm(forms.Form):
             ),
             "conditions": doc.get("conditions", ""),
         }
+        for n, label in enumerate(doc.get("labels", [])[:LABEL_ROWS], start=1):
+            initial.update(
+                {
+                    f"label{n}Id": label.get("id", ""),
+                    f"label{n}Community": label.get("community", ""),
+                    f"label{n}Text": label.get("text", ""),
+                }
+            )
         for n, rule in enumerate(pricing.get("rules", [])[:PRICE_RULES], start=1):
             initial.update(
                 {
@@ -498,7 +543,31 @@ class UsagePolicyForm(forms.Form):
                     f"rule{n}Purposes",
                     _("Say who this price is for: a purpose, a place or a kind of organization."),
                 )
+        self.label_numbers = []
+        for n in range(1, LABEL_ROWS + 1):
+            if not cleaned.get(f"label{n}Id"):
+                if cleaned.get(f"label{n}Community") or cleaned.get(f"label{n}Text"):
+                    self.add_error(f"label{n}Id", _("Choose the label or notice."))
+                continue
+            self.label_numbers.append(n)
+            if not cleaned.get(f"label{n}Community", "").strip():
+                self.add_error(
+                    f"label{n}Community", _("Name the community that applied this label.")
+                )
         return cleaned
+
+    def _labels(self) -> list[dict[str, Any]]:
+        data = self.cleaned_data
+        labels = [
+            {
+                "id": data[f"label{n}Id"],
+                "community": data[f"label{n}Community"].strip(),
+                "text": data[f"label{n}Text"].strip(),
+            }
+            for n in self.label_numbers
+        ]
+        # Labels past the form's last (set through the API) are kept as they are.
+        return labels + self.document.get("labels", [])[LABEL_ROWS:]
 
     def _price_rules(self) -> list[dict[str, Any]]:
         data = self.cleaned_data
@@ -539,6 +608,9 @@ class UsagePolicyForm(forms.Form):
             "verifiedOrganizationRequired": data["verifiedOrganizationRequired"],
             "questions": data["questions"],
         }
+        labels = self._labels()
+        if labels or self.document.get("labels"):
+            doc["labels"] = labels
         # A post without it (an older page, a script) keeps the stored answer.
         doc["approval"] = data["approval"] or self.document.get("approval", "automatic")
         if "conditions" in self.fields:
@@ -557,6 +629,12 @@ class UsagePolicyForm(forms.Form):
                 return None, ""
             suffix = _RULE_KEY_FIELD.get(match[2], "Price")
             return f"rule{self.rule_numbers[index]}{suffix}", ""
+        if match := re.match(r"labels\[(\d+)\]\.?(\w*)", path):
+            index = int(match[1])
+            if index >= len(self.label_numbers):
+                return None, ""
+            suffix = _LABEL_KEY_FIELD.get(match[2], "Id")
+            return f"label{self.label_numbers[index]}{suffix}", ""
         if match := re.match(r"questions\[(\d+)\]", path):
             return "questions", _("Question %(number)s: ") % {"number": int(match[1]) + 1}
         if path.startswith("geography.places"):
@@ -592,12 +670,14 @@ class UsagePolicyForm(forms.Form):
             ),
             (_("How long"), ["grantDays", "renewalReportRequired"]),
             (_("Questions and conditions"), ["questions", self.conditions_field]),
+            (_("Local Contexts labels and notices"), LABEL_FIELDS),
         ]
         return [
             {
                 "legend": legend,
                 "fields": [self[name] for name in names if name in self.fields],
                 "rules": self._rule_groups() if "price" in names else [],
+                "labels": names is LABEL_FIELDS,
             }
             for legend, names in groups
         ]
@@ -742,7 +822,10 @@ class TermsForm(UsagePolicyForm, StepForm):
 
 
 # The terms' own fields: everything but the MDC price, which the datasheet shows too.
-POLICY_ONLY_FIELDS = {*UsagePolicyForm.base_fields, *PRICE_RULE_FIELDS} - {"isPaid", "price"}
+POLICY_ONLY_FIELDS = {*UsagePolicyForm.base_fields, *PRICE_RULE_FIELDS, *LABEL_FIELDS} - {
+    "isPaid",
+    "price",
+}
 
 
 class PeopleForm(StepForm):

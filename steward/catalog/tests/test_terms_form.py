@@ -415,3 +415,51 @@ def test_a_manager_finds_the_terms_page_from_the_published_submission(client, ow
     page = client.get(edit_url(submission)).content.decode()
     submission.refresh_from_db()
     assert terms_url(submission.dataset) in page
+
+
+# --- Local Contexts labels on the form ----------------------------------------------------
+
+
+def test_labels_are_chosen_on_the_form_and_carry_their_rules(client, member):
+    submission = make_submission(member, submit=False, **ATTESTED)
+    client.force_login(member)
+    fields = {
+        **POLICY_FIELDS,
+        "label1Id": "tk-non-commercial",
+        "label1Community": "Lingala speakers of Kinshasa",
+        "label1Text": "Our stories are not for sale.",
+        "label2Id": "bc-provenance",
+        "label2Community": "Radio Kinshasa Community",
+    }
+    response = client.post(edit_url(submission, "terms"), terms(submission, **fields))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    submission.refresh_from_db()
+    assert submission.usage_policy["labels"] == [
+        {
+            "id": "tk-non-commercial",
+            "community": "Lingala speakers of Kinshasa",
+            "text": "Our stories are not for sale.",
+        },
+        {"id": "bc-provenance", "community": "Radio Kinshasa Community", "text": ""},
+    ]
+    page = client.get(edit_url(submission, "terms")).content.decode()
+    assert "Our stories are not for sale." in page
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"label1Id": "tk-non-commercial"}, "label1Community"),
+        ({"label1Community": "Someone"}, "label1Id"),
+        ({"label1Id": "tk-invented", "label1Community": "Someone"}, "label1Id"),
+    ],
+)
+def test_a_bad_label_is_a_form_error(client, member, fields, field):
+    submission = make_submission(member, submit=False, **ATTESTED)
+    before = dict(submission.usage_policy)
+    client.force_login(member)
+    response = client.post(edit_url(submission, "terms"), terms(submission, **fields))
+    assert response.status_code == 400
+    assert error_of(response.content.decode(), field)
+    submission.refresh_from_db()
+    assert submission.usage_policy == before
