@@ -511,7 +511,7 @@ DATASETS = [
         usage_policy={
             "purposes": ["research"],
             "geography": {"mode": "deny", "places": ["AF", "IR"]},
-            "licence": {"commercial_use": False, "derivatives": False},
+            "licence": {"commercialUse": False, "derivatives": False},
             "verifiedOrganizationRequired": True,
             "grantDays": 180,
         },

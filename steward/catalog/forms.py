@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 from steward.accounts.forms import country_choices
 from steward.lib.errors import DomainError
 from steward.licensing.describe import describe
-from steward.licensing.document import MAX_GRANT_DAYS, MAX_GUARDIANS, MAX_TEXT
+from steward.licensing.document import MAX_GRANT_DAYS, MAX_GUARDIANS, MAX_LICENCE_TEXT, MAX_TEXT
 from steward.licensing.engine import Approval, GeographyMode, OrganizationType, Policy, Purpose
 from steward.licensing.labels import LABELS, MAX_COMMUNITY, MAX_LABEL_TEXT
 from steward.licensing.licences import PREDEFINED
@@ -51,6 +51,18 @@ def _text(
 
 def _flag(label, help_text="") -> forms.BooleanField:
     return forms.BooleanField(label=label, required=False, help_text=help_text)
+
+
+def _yes_no(label, *, default: bool) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=label,
+        required=False,
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        empty_value=default,
+        initial="yes" if default else "no",
+        widget=forms.RadioSelect,
+    )
 
 
 def add_domain_error(form: forms.Form, exc: DomainError, field: str | None = None) -> None:
@@ -269,6 +281,14 @@ def _price_rule_fields(n: int) -> dict[str, forms.Field]:
 
 PRICE_RULE_FIELDS = [name for n in range(1, PRICE_RULES + 1) for name in _price_rule_fields(n)]
 
+# The facts of a custom licence: form field, usagePolicy.licence key, default.
+CUSTOM_LICENCE_FACTS = [
+    ("licenceAttribution", "attribution", True),
+    ("licenceCommercialUse", "commercialUse", True),
+    ("licenceDerivatives", "derivatives", True),
+    ("licenceShareAlike", "shareAlike", False),
+]
+
 LABEL_ROWS = 3  # Local Contexts labels the web form shows; the API takes up to 20
 
 
@@ -323,6 +343,7 @@ _POLICY_KEY_FIELD = {
     "verifiedOrganizationRequired": "verifiedOrganizationRequired",
     "questions": "questions",
     "conditions": "conditions",
+    "licence": "licenceText",
 }
 
 
@@ -425,6 +446,20 @@ class UsagePolicyForm(forms.Form):
             " a question they may leave unanswered."
         ),
     )
+    licenceText = forms.CharField(
+        label=_("Text of your own licence"),
+        required=False,
+        max_length=MAX_LICENCE_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Only for a licence of your own (not one from the list): its full text, shown on"
+            " the dataset's page."
+        ),
+    )
+    licenceAttribution = _yes_no(_("Your licence requires credit"), default=True)
+    licenceCommercialUse = _yes_no(_("Your licence allows commercial use"), default=True)
+    licenceDerivatives = _yes_no(_("Your licence allows derived works"), default=True)
+    licenceShareAlike = _yes_no(_("Derived works must be shared under your licence"), default=False)
     conditions = forms.CharField(
         label=_("Further conditions"),
         required=False,
@@ -469,6 +504,10 @@ class UsagePolicyForm(forms.Form):
             ),
             "conditions": doc.get("conditions", ""),
         }
+        custom = doc.get("licence") or {}
+        initial["licenceText"] = custom.get("text", "")
+        for field, key, default in CUSTOM_LICENCE_FACTS:
+            initial[field] = "yes" if custom.get(key, default) else "no"
         for n, label in enumerate(doc.get("labels", [])[:LABEL_ROWS], start=1):
             initial.update(
                 {
@@ -611,6 +650,14 @@ class UsagePolicyForm(forms.Form):
         labels = self._labels()
         if labels or self.document.get("labels"):
             doc["labels"] = labels
+        # A custom licence's text and facts (ignored for a licence from the list), sent when
+        # they say more than the defaults or were set before.
+        custom = {"text": data["licenceText"].strip()} | {
+            key: data[field] for field, key, _default in CUSTOM_LICENCE_FACTS
+        }
+        defaults = {"text": ""} | {key: default for _f, key, default in CUSTOM_LICENCE_FACTS}
+        if custom != defaults or self.document.get("licence"):
+            doc["licence"] = custom
         # A post without it (an older page, a script) keeps the stored answer.
         doc["approval"] = data["approval"] or self.document.get("approval", "automatic")
         if "conditions" in self.fields:
@@ -671,6 +718,10 @@ class UsagePolicyForm(forms.Form):
             (_("How long"), ["grantDays", "renewalReportRequired"]),
             (_("Questions and conditions"), ["questions", self.conditions_field]),
             (_("Local Contexts labels and notices"), LABEL_FIELDS),
+            (
+                _("Your own licence"),
+                ["licenceText", *(field for field, _key, _default in CUSTOM_LICENCE_FACTS)],
+            ),
         ]
         return [
             {

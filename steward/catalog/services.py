@@ -14,8 +14,8 @@ from steward.lib.errors import DomainError, Forbidden, Gone
 from steward.lib.ids import new_public_id
 from steward.lib.mail import send_after_commit
 from steward.lib.text import fold
-from steward.licensing.document import licence_from_document
-from steward.licensing.licences import FACTS, PREDEFINED, licence_name
+from steward.licensing.document import custom_licence_to_document, licence_from_document
+from steward.licensing.licences import PREDEFINED, licence_name
 from steward.licensing.models import PolicyVersion
 from steward.licensing.services import create_policies, set_terms
 from steward.organizations.models import Membership, Organization
@@ -1414,7 +1414,8 @@ def _editable_terms(version: PolicyVersion | None) -> dict[str, Any]:
     doc = {key: value for key, value in version.document.items() if key != "licence"}
     if "licence" in version.document:
         licence = licence_from_document(version.document["licence"])
-        doc["licence"] = {fact: getattr(licence, fact) for fact in FACTS}
+        if licence.identifier not in PREDEFINED:
+            doc["licence"] = custom_licence_to_document(licence)
     return doc
 
 

@@ -30,16 +30,15 @@ class TermsError(DomainError):
 
 
 def licence_terms(sheet: dict[str, Any], usage_policy: dict[str, Any]) -> engine.LicenceTerms:
-    """The licence of a datasheet with its facts; a custom licence may state its facts in the
-    usagePolicy's `licence` object."""
+    """The licence of a datasheet with its facts. A custom licence may give its text and facts
+    in the usagePolicy's `licence` object; a predefined licence's are known, and the object
+    is then ignored. Raises PolicyError."""
     abbreviation = sheet.get("license_abbreviation") or ""
-    facts = usage_policy.get("licence") if isinstance(usage_policy, dict) else None
-    if abbreviation in PREDEFINED:
-        facts = None  # a predefined licence's facts are known
-    return terms_for(
-        abbreviation,
-        custom_name=sheet.get("license") or "",
-        facts=facts if isinstance(facts, dict) else None,
+    custom = usage_policy.get("licence") if isinstance(usage_policy, dict) else None
+    if abbreviation in PREDEFINED or custom is None:
+        return terms_for(abbreviation, custom_name=sheet.get("license") or "")
+    return document.custom_licence_from_document(
+        custom, identifier=abbreviation, name=sheet.get("license") or ""
     )
 
 

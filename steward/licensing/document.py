@@ -67,6 +67,7 @@ MAX_QUESTIONS = 50
 MAX_RULES = 50
 MAX_PLACES = 300
 MAX_TEXT = 7500  # attribution and conditions
+MAX_LICENCE_TEXT = 100_000  # a custom licence's full text
 MAX_QUESTION_TEXT = 500
 MAX_REASON = 500
 MAX_SOURCE = 100
@@ -157,7 +158,39 @@ def licence_to_document(licence: LicenceTerms) -> dict:
         "commercialUse": licence.commercial_use,
         "derivatives": licence.derivatives,
         "rules": [_rule_document(rule) for rule in licence.rules],
+        "text": licence.text,
     }
+
+
+# A custom licence as a usagePolicy states it: its text and facts (camelCase, like the API).
+CUSTOM_LICENCE_KEYS = ("text", "attribution", "shareAlike", "commercialUse", "derivatives")
+
+
+def custom_licence_to_document(licence: LicenceTerms) -> dict:
+    """The usagePolicy `licence` object of a custom licence."""
+    return {
+        "text": licence.text,
+        "attribution": licence.attribution,
+        "shareAlike": licence.share_alike,
+        "commercialUse": licence.commercial_use,
+        "derivatives": licence.derivatives,
+    }
+
+
+def custom_licence_from_document(doc: Any, *, identifier: str, name: str = "") -> LicenceTerms:
+    """A custom licence named `identifier` with the text and facts of a usagePolicy `licence`
+    object (missing facts: attribution required, commercial use and derivatives allowed).
+    Raises PolicyError naming "licence.<key>"."""
+    doc = _object(doc, "licence", CUSTOM_LICENCE_KEYS)
+    return LicenceTerms(
+        identifier=identifier,
+        name=name or identifier,
+        text=_string(doc.get("text", ""), "licence.text", MAX_LICENCE_TEXT),
+        attribution=_boolean(doc.get("attribution", True), "licence.attribution"),
+        share_alike=_boolean(doc.get("shareAlike", False), "licence.shareAlike"),
+        commercial_use=_boolean(doc.get("commercialUse", True), "licence.commercialUse"),
+        derivatives=_boolean(doc.get("derivatives", True), "licence.derivatives"),
+    )
 
 
 def stored_document(policy: Policy) -> dict:
@@ -262,6 +295,7 @@ def _licence(doc: Any, path: str) -> LicenceTerms:
         "commercialUse",
         "derivatives",
         "rules",
+        "text",
     )
     doc = _object(doc, path, keys)
     identifier = _string(
@@ -277,6 +311,7 @@ def _licence(doc: Any, path: str) -> LicenceTerms:
         commercial_use=_boolean(doc.get("commercialUse", True), _join(path, "commercialUse")),
         derivatives=_boolean(doc.get("derivatives", True), _join(path, "derivatives")),
         rules=_rules(doc.get("rules", []), _join(path, "rules")),
+        text=_string(doc.get("text", ""), _join(path, "text"), MAX_LICENCE_TEXT),
     )
 
 

@@ -128,6 +128,8 @@ class LicenceTerms:
     commercial_use: bool = True
     derivatives: bool = True
     rules: tuple[Rule, ...] = ()
+    # A custom licence's own text, as its community wrote it (predefined ones link to theirs).
+    text: str = ""
 
 
 @dataclass(frozen=True)

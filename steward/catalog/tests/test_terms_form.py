@@ -400,7 +400,7 @@ def test_keys_left_out_keep_their_value_and_a_custom_licence_keeps_its_facts(own
         slug="own-licence",
         licenseAbbreviation="KIN-1.0",
         license="Kinshasa Community Licence",
-        usage_policy={"licence": {"commercial_use": False}, "grantDays": 90},
+        usage_policy={"licence": {"commercialUse": False}, "grantDays": 90},
     )
     version = change_terms(dataset, actor=owner, usage_policy={"attribution": "Radio Kinshasa"})
     assert version.number == 2
@@ -463,3 +463,33 @@ def test_a_bad_label_is_a_form_error(client, member, fields, field):
     assert error_of(response.content.decode(), field)
     submission.refresh_from_db()
     assert submission.usage_policy == before
+
+
+def test_a_custom_licence_gets_its_text_and_facts_on_the_form(client, member):
+    submission = make_submission(
+        member,
+        submit=False,
+        licenseAbbreviation="Kinshasa-1.0",
+        license="Kinshasa Community Licence",
+        **ATTESTED,
+    )
+    client.force_login(member)
+    fields = {
+        **POLICY_FIELDS,
+        "licenseAbbreviation": "custom",
+        "customAbbreviation": "Kinshasa-1.0",
+        "license": "Kinshasa Community Licence",
+        "licenceText": "1. Use the recordings with respect.",
+        "licenceCommercialUse": "no",
+        "licenceShareAlike": "yes",
+    }
+    response = client.post(edit_url(submission, "terms"), terms(submission, **fields))
+    assert response.status_code == 302, response.context["form"].errors
+    submission.refresh_from_db()
+    assert submission.usage_policy["licence"] == {
+        "text": "1. Use the recordings with respect.",
+        "attribution": True,
+        "commercialUse": False,
+        "derivatives": True,
+        "shareAlike": True,
+    }
