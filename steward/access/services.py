@@ -139,18 +139,28 @@ def _without_grant(user, dataset: Dataset) -> Decision:
         )
     if grant is not None and not grant.is_active():
         return _refused(
-            _("Your access expired on %(date)s. Renew it to download again.")
-            % {"date": date_format(grant.expires_at, "DATE_FORMAT")},
+            _("Your access expired on %(date)s. Renew it to download again (%(url)s).")
+            % {
+                "date": date_format(grant.expires_at, "DATE_FORMAT"),
+                "url": absolute_url(reverse("access:my-access")),
+            },
             "grant_expired",
         )
     if request is not None and request.status == AccessRequest.Status.DENIED:
         return _refused(
-            _("Your access request was denied: %(reason)s You may ask again with more information.")
-            % {"reason": request.reason},
+            _(
+                "Your access request was denied: %(reason)s You may ask again with more"
+                " information (%(url)s)."
+            )
+            % {
+                "reason": request.reason,
+                "url": absolute_url(reverse("access:request-access", args=[dataset.public_id])),
+            },
             "request_denied",
         )
     return _refused(
-        _("Request access to this dataset first: the organization's terms apply."),
+        _("Request access to this dataset first: the organization's terms apply (%(url)s).")
+        % {"url": absolute_url(reverse("access:request-access", args=[dataset.public_id]))},
         "access_not_requested",
     )
 

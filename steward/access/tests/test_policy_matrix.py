@@ -97,6 +97,9 @@ def test_attribution_alone_needs_no_request(client, organization, outsider, outs
 def test_research_only_needs_a_request_for_research(client, organization, outsider, outsider_auth):
     dataset = publish(organization, {"purposes": ["research"], "approval": "automatic"})
     assert_refused_everywhere(client, outsider_auth, outsider, dataset, "access_not_requested")
+    # The message says where to ask, for SDK users who never saw the page.
+    message = api_download(client, outsider_auth, dataset).json()["error"]
+    assert f"http://127.0.0.1:8000/datasets/{dataset.public_id}/request-access" in message
 
     commercial = ask(client, outsider_auth, dataset, purpose="commercial")
     assert commercial.status_code == 201
