@@ -6,6 +6,7 @@ requester's access. (The official SDK's view of the same decisions: tests/test_s
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from steward.access.models import DownloadEvent, Grant
@@ -99,7 +100,7 @@ def test_research_only_needs_a_request_for_research(client, organization, outsid
     assert_refused_everywhere(client, outsider_auth, outsider, dataset, "access_not_requested")
     # The message says where to ask, for SDK users who never saw the page.
     message = api_download(client, outsider_auth, dataset).json()["error"]
-    assert f"http://127.0.0.1:8000/datasets/{dataset.public_id}/request-access" in message
+    assert f"{settings.STEWARD_BASE_URL}/datasets/{dataset.public_id}/request-access" in message
 
     commercial = ask(client, outsider_auth, dataset, purpose="commercial")
     assert commercial.status_code == 201
