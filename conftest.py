@@ -171,3 +171,18 @@ def geoip_database(settings, tmp_path):
     geoip.clear_cache()
     yield path
     geoip.clear_cache()
+
+
+@pytest.fixture
+def auth_for():
+    """`auth_for(user)`: the Authorization header of a new API key of `user` (none if anonymous)."""
+
+    def auth_for(user) -> dict[str, str]:
+        if not user.is_authenticated:
+            return {}
+        from steward.accounts.services import create_api_key
+
+        _, secret = create_api_key(user)
+        return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+    return auth_for

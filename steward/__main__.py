@@ -28,6 +28,10 @@ COMMANDS = [
         "audit",
         "The audit log: `audit verify` checks that no entry was changed, removed or inserted.",
     ),
+    (
+        "ledger",
+        "The payments ledger: `ledger verify` checks every posting against orders and payouts.",
+    ),
     ("expire-uploads", "Cancel uploads left unfinished too long (run daily)."),
     (
         "access-reminders",

@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "steward.catalog",
     "steward.moderation",
     "steward.access",
+    "steward.payments",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -237,6 +238,17 @@ STEWARD_UPLOAD_EXPIRY_DAYS = env_int("STEWARD_UPLOAD_EXPIRY_DAYS", 7)
 STEWARD_INLINE_VERIFY_BYTES = env_int("STEWARD_INLINE_VERIFY_BYTES", 256 * 1024 * 1024)
 
 STEWARD_PLATFORM_FEE_RATE = env_str("STEWARD_PLATFORM_FEE_RATE", "0.05")
+# How buyers pay: "manual" (invoice details; staff mark orders paid) or "stripe".
+STEWARD_PAYMENT_PROVIDER = env_str("STEWARD_PAYMENT_PROVIDER", "manual")
+# Shown to buyers of the manual provider: where to send the money.
+STEWARD_INVOICE_DETAILS = env_str(
+    "STEWARD_INVOICE_DETAILS", "Pay by bank transfer; the platform's staff will send the details."
+)
+STEWARD_STRIPE_SECRET_KEY = env_secret("STEWARD_STRIPE_SECRET_KEY") or ""
+STEWARD_STRIPE_PUBLISHABLE_KEY = env_str("STEWARD_STRIPE_PUBLISHABLE_KEY", "")
+STEWARD_STRIPE_WEBHOOK_SECRET = env_secret("STEWARD_STRIPE_WEBHOOK_SECRET") or ""
+# Another Stripe-protocol server (e.g. localstripe in tests); empty: Stripe itself.
+STEWARD_STRIPE_API_BASE = env_str("STEWARD_STRIPE_API_BASE", "")
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("steward.moderation.urls")),
     path("", include("steward.catalog.urls")),
     path("", include("steward.access.urls")),
+    path("", include("steward.payments.urls")),
 ]

@@ -905,6 +905,31 @@ def revoke_grant(grant: Grant, *, actor, reason: Any) -> Grant:
     return grant
 
 
+def record_payment(grant: Grant, *, paid_at) -> Grant:
+    """The grant's price has been paid (called by payments): downloads may start."""
+    Grant.objects.filter(pk=grant.pk, paid_at__isnull=True).update(paid_at=paid_at)
+    grant.refresh_from_db(fields=["paid_at"])
+    return grant
+
+
+def end_grant(grant: Grant, *, reason: str) -> Grant:
+    """End a grant on the platform's behalf (its payment was refunded), telling its holder."""
+    with transaction.atomic():
+        grant = _lock_grant(grant)
+        if grant.revoked_at is not None:
+            return grant
+        grant.revoked_at, grant.revocation_reason = timezone.now(), reason
+        grant.save(update_fields=["revoked_at", "revocation_reason"])
+        record(
+            actor=None,
+            action="access.grant.ended",
+            target=grant.dataset,
+            organization_id=grant.dataset.organization_id,
+            data={"grant": grant.public_id, "user": grant.user_id, "reason": reason},
+        )
+    return grant
+
+
 RENEWAL_WINDOW_DAYS = 30
 
 

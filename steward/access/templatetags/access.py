@@ -1,3 +1,4 @@
+import uuid
 from decimal import Decimal
 
 from django import template
@@ -41,6 +42,8 @@ def download_box(context, dataset):
         "refusal": refusal,
         "may_ask": refusal is not None and refusal.code in ASK_CODES,
         "clips": range(preview_clip_count(user, dataset)),
+        # The Buy form's idempotency token: submitting the same page twice makes one order.
+        "buy_token": uuid.uuid4().hex,
     }
 
 

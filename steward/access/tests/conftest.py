@@ -2,7 +2,6 @@
 
 import pytest
 
-from steward.accounts.services import create_api_key
 from steward.catalog.tests.factories import make_dataset
 
 # Larger than one read block of the download view, so streaming takes several reads.
@@ -24,16 +23,3 @@ def datasets(organization):
         )
         for visibility in ("public", "restricted", "private")
     }
-
-
-@pytest.fixture
-def auth_for():
-    """`auth_for(user)`: the Authorization header of a new API key of `user` (none if anonymous)."""
-
-    def auth_for(user) -> dict[str, str]:
-        if not user.is_authenticated:
-            return {}
-        _, secret = create_api_key(user)
-        return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-
-    return auth_for

@@ -1,0 +1,31 @@
+"""The API shape of an order (camelCase)."""
+
+from django.urls import reverse
+
+from .models import Order
+
+
+def _iso(dt):
+    return dt.isoformat().replace("+00:00", "Z") if dt else None
+
+
+def order_payload(order: Order, *, base_url: str) -> dict:
+    return {
+        "id": order.public_id,
+        "status": order.status,
+        "datasetId": order.dataset.public_id,
+        "grantId": order.grant.public_id,
+        "provider": order.provider,
+        "quote": {
+            "basePriceCents": order.base_price_cents,
+            "currency": order.currency,
+            "platformFeeRate": str(order.platform_fee_rate.normalize()),
+            "platformFeeCents": order.platform_fee_cents,
+            "totalPriceCents": order.total_price_cents,
+        },
+        "checkoutUrl": base_url.rstrip("/") + reverse("payments:order", args=[order.public_id]),
+        "createdAt": _iso(order.created_at),
+        "paidAt": _iso(order.paid_at),
+        "refundedAt": _iso(order.refunded_at),
+        "cancelledAt": _iso(order.cancelled_at),
+    }
