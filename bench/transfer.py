@@ -27,7 +27,9 @@ What it measures, on a fresh Steward installation in a temporary folder, on loop
    `--repeat` rounds) and its ratio to nginx's download MB/s. Target: >= 0.4. As a
    reference for what this machine can write, each round first PUTs the same parts to
    nginx's WebDAV module (which writes each body to a file), and dirty pages are flushed
-   (os.sync) before each upload so no round pays for the previous one's writes. A file
+   (os.sync) before each upload so no round pays for the previous one's writes. Steward
+   writes parts with direct I/O, so each round ends by writing the file's size with direct
+   I/O (1 MiB blocks, PARTS_IN_FLIGHT writers) as a reference for what the disk takes. A file
    above STEWARD_INLINE_VERIFY_BYTES (256 MiB by default) is hashed after the completion by
    `steward worker`, which runs during this phase; the time from the completion's answer
    to the upload being "completed" is reported on its own.
@@ -56,6 +58,7 @@ Run it with the project's virtualenv (`make bench-transfer` does `python bench/t
 
 import argparse
 import hashlib
+import mmap
 import os
 import shutil
 import signal
@@ -651,6 +654,34 @@ def nginx_put(nginx_base: str, source: SourceFile, part_size: int) -> float:
     return time.perf_counter() - started
 
 
+def disk_write_reference(folder: Path, size: int) -> float:
+    """MB/s of writing `size` bytes to new files in `folder` with direct I/O, 1 MiB at a time
+    from PARTS_IN_FLIGHT threads, as Steward writes parts; 0 where there is no O_DIRECT."""
+    if not hasattr(os, "O_DIRECT"):
+        return 0.0
+    share = -(-size // PARTS_IN_FLIGHT // BLOCK) * BLOCK
+
+    def write(number: int) -> None:
+        path = folder / f"direct-{number}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_DIRECT, 0o600)
+        try:
+            with mmap.mmap(-1, BLOCK) as block:
+                block.write(os.urandom(BLOCK))
+                for _ in range(share // BLOCK):
+                    os.write(fd, block)
+        finally:
+            os.close(fd)
+            path.unlink()
+
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(PARTS_IN_FLIGHT) as pool:
+            list(pool.map(write, range(PARTS_IN_FLIGHT), timeout=TRANSFER_TIME_LIMIT))
+    except OSError:  # a filesystem without direct I/O
+        return 0.0
+    return share * PARTS_IN_FLIGHT / (time.perf_counter() - started) / 1e6
+
+
 def upload(api: Steward, source: SourceFile, part_size: int) -> UploadResult:
     """The MDC multipart flow: a draft, start, parts, completion."""
     draft = api.call("POST", "/api/submissions", json={"name": "Transfer benchmark upload"})
@@ -897,6 +928,7 @@ def measure_upload(
     )
     worker_args = [*steward_command(), "worker", "--interval", str(POLL_INTERVAL)]
     nginx_runs: list[float] = []
+    disk_runs: list[float] = []
     results: list[UploadResult] = []
     with background(worker_args, setup.env, worker_log):
         for number in range(1, repeat + 1):
@@ -913,13 +945,16 @@ def measure_upload(
                 else:
                     result.final_status = result.status
             results.append(result)
+            flush_writes()
+            disk_runs.append(disk_write_reference(setup.nginx_put_dir, big.size))
             verified = (
                 ""
                 if result.verify_seconds is None
                 else f", then verified in {result.verify_seconds:.2f} s"
             )
             print(
-                f"  round {number}: nginx PUT {nginx_runs[-1]:7,.0f} MB/s   Steward"
+                f"  round {number}: nginx PUT {nginx_runs[-1]:7,.0f} MB/s   disk, direct"
+                f" {disk_runs[-1]:7,.0f} MB/s   Steward"
                 f" {big.size / result.seconds / 1e6:7,.0f} MB/s ({result.seconds:.2f} s: parts"
                 f" {result.parts_seconds:.2f} s, completion {result.completion_seconds:.2f} s)"
                 f" -> {result.final_status}{verified}"
@@ -930,6 +965,12 @@ def measure_upload(
     ratio = mb_s / nginx_mb_s if nginx_mb_s else 0.0
     figures = [
         Figure("upload nginx PUT, reference (median)", nginx_put_mb_s, "MB/s", decimals=0),
+        Figure(
+            "disk, direct writes, reference (median)",
+            statistics.median(disk_runs),
+            "MB/s",
+            decimals=0,
+        ),
         Figure("upload Steward, start to completion", mb_s, "MB/s", decimals=0),
         Figure("  of which the part PUTs alone", parts_mb_s, "MB/s", decimals=0),
         Figure(
@@ -947,6 +988,12 @@ def measure_upload(
             2,
         ),
         Figure("upload Steward / nginx PUT", mb_s / nginx_put_mb_s, "", decimals=2),
+        Figure(
+            "upload Steward / disk, direct writes",
+            mb_s / statistics.median(disk_runs) if statistics.median(disk_runs) else 0.0,
+            "",
+            decimals=2,
+        ),
     ]
     if in_background:
         seconds = [r.verify_seconds for r in results if r.verify_seconds is not None]

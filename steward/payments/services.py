@@ -21,10 +21,10 @@ from steward.catalog.models import Dataset, Visibility
 from steward.lib.errors import Conflict, DomainError, Forbidden, Gone, NotFound
 from steward.lib.ids import new_public_id
 from steward.lib.mail import absolute_url, send_after_commit
-from steward.organizations.permissions import role_of
+from steward.organizations.permissions import MANAGE_ORGANIZATION, can, role_of
 
-from . import ledger
-from .models import Order
+from . import ledger, queries
+from .models import Account, Order, Payout, Recipient
 from .pricing import quote
 from .providers import Checkout, get_provider
 
@@ -317,3 +317,173 @@ def cancel_order(order: Order, *, actor) -> Order:
             data={"order": order.public_id},
         )
     return order
+
+
+# Payouts
+
+
+class PayoutError(DomainError):
+    """Codes: invalid_amount, invalid_currency, required."""
+
+
+def _check_amount(amount_cents: Any) -> int:
+    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
+        raise PayoutError(
+            _("amount: a payout is a positive amount."), code="invalid_amount", field="amount"
+        )
+    return amount_cents
+
+
+def _check_currency(currency: Any) -> str:
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
+        raise PayoutError(
+            _("currency: a three-letter ISO 4217 code."), code="invalid_currency", field="currency"
+        )
+    return currency.lower()
+
+
+def may_request_payout(user, organization, recipient: Recipient | None = None) -> bool:
+    """Owners request payouts of the organization's balance and of its recipients'; a
+    recipient linked to a user may also request their own."""
+    if can(user, organization, MANAGE_ORGANIZATION):
+        return True
+    return recipient is not None and user is not None and recipient.user_id == user.pk
+
+
+def request_payout(
+    organization,
+    *,
+    actor,
+    amount_cents: Any,
+    currency: Any = "usd",
+    recipient: Recipient | None = None,
+) -> Payout:
+    """Ask for `amount_cents` of the organization's balance (or of `recipient`'s) to be paid
+    out: at most what is available, the balance minus the payouts already requested."""
+    user = _user(actor)
+    if recipient is not None and recipient.organization_id != organization.pk:
+        raise NotFound("Recipient not found")
+    if not may_request_payout(user, organization, recipient):
+        raise Forbidden(
+            _("Only the organization's owners, or the recipient, can request this payout."),
+            code="owners_only",
+        )
+    amount_cents = _check_amount(amount_cents)
+    currency = _check_currency(currency)
+    with transaction.atomic():
+        # The payable account's row lock (the one ledger.post_payout takes) makes concurrent
+        # requests count each other's amounts; it is taken before the audit chain's.
+        payable = (
+            ledger.recipient_account(recipient, currency)
+            if recipient is not None
+            else ledger.organization_account(organization, currency)
+        )
+        Account.objects.select_for_update().get(pk=payable.pk)
+        available = queries.available_cents(organization, currency, recipient)
+        if amount_cents > available:
+            raise ledger.LedgerError(
+                _("The payout of %(amount)s exceeds the available balance of %(available)s.")
+                % {
+                    "amount": ledger.format_cents(amount_cents, currency),
+                    "available": ledger.format_cents(max(available, 0), currency),
+                },
+                code="insufficient_balance",
+            )
+        payout = Payout.objects.create(
+            public_id=new_public_id(),
+            organization=organization,
+            recipient=recipient,
+            amount_cents=amount_cents,
+            currency=currency,
+            requested_by=user,
+        )
+        record(
+            actor=actor,
+            action="payments.payout.requested",
+            target=payout,
+            organization_id=organization.pk,
+            data={
+                "payout": payout.public_id,
+                "amount": amount_cents,
+                "currency": currency,
+                "recipient": recipient.pk if recipient is not None else None,
+            },
+        )
+    return payout
+
+
+def _lock_payout(payout: Payout) -> Payout:
+    return (
+        Payout.objects.select_for_update(of=("self",))
+        .select_related("organization", "recipient")
+        .get(pk=payout.pk)
+    )
+
+
+def mark_payout_paid(payout: Payout, *, actor, reference: Any) -> Payout:
+    """Staff record that a payout's money was sent (with the bank's reference): the ledger
+    moves it out of the payable balance. Marking it paid again changes nothing."""
+    if not getattr(_user(actor), "is_staff", False):
+        raise Forbidden(_("Only the platform's staff mark payouts paid."), code="staff_only")
+    if not isinstance(reference, str) or not reference.strip() or len(reference) > 255:
+        raise PayoutError(
+            _("reference: the transfer's reference, at most 255 characters."),
+            code="required",
+            field="reference",
+        )
+    with transaction.atomic():
+        payout = _lock_payout(payout)
+        if payout.status == Payout.Status.PAID:
+            return payout
+        if payout.status != Payout.Status.REQUESTED:
+            raise Conflict(
+                _("This payout is %(status)s.") % {"status": payout.get_status_display().lower()},
+                code=f"payout_{payout.status}",
+            )
+        ledger.post_payout(payout, actor=actor)
+        payout.status, payout.paid_at = Payout.Status.PAID, timezone.now()
+        payout.paid_by, payout.reference = _user(actor), reference.strip()
+        payout.save(update_fields=["status", "paid_at", "paid_by", "reference"])
+        record(
+            actor=actor,
+            action="payments.payout.paid",
+            target=payout,
+            organization_id=payout.organization_id,
+            data={
+                "payout": payout.public_id,
+                "amount": payout.amount_cents,
+                "currency": payout.currency,
+                "reference": payout.reference,
+            },
+        )
+    return payout
+
+
+def cancel_payout(payout: Payout, *, actor) -> Payout:
+    """Withdraw a payout not yet paid (staff, the organization's owners or whoever may request
+    it); its amount is available again. Cancelling twice changes nothing."""
+    user = _user(actor)
+    with transaction.atomic():
+        payout = _lock_payout(payout)
+        if not (
+            getattr(user, "is_staff", False)
+            or may_request_payout(user, payout.organization, payout.recipient)
+        ):
+            raise Forbidden(
+                _("Only the organization's owners, or the recipient, can cancel this payout."),
+                code="owners_only",
+            )
+        if payout.status == Payout.Status.CANCELLED:
+            return payout
+        if payout.status != Payout.Status.REQUESTED:
+            raise Conflict(_("A paid payout cannot be cancelled."), code=f"payout_{payout.status}")
+        payout.status = Payout.Status.CANCELLED
+        payout.save(update_fields=["status"])
+        record(
+            actor=actor,
+            action="payments.payout.cancelled",
+            target=payout,
+            organization_id=payout.organization_id,
+            data={"payout": payout.public_id},
+        )
+    return payout

@@ -51,6 +51,8 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         )
         event = json.loads(request.body)
         event_id, kind, subject = event["id"], event["type"], event["data"]["object"]
+        if not isinstance(subject, dict) or not isinstance(subject["id"], str):
+            raise TypeError("the event's object has no id")
     except stripe.SignatureVerificationError as exc:
         logger.warning("Stripe webhook refused: %s", exc)
         return _answer(400, "invalid signature")
@@ -72,7 +74,8 @@ def _order(*, public_id: str | None = None, intent_id: str | None = None) -> Ord
 
 
 def _paid(event_id: str, kind: str, intent: dict) -> JsonResponse:
-    order = _order(public_id=(intent.get("metadata") or {}).get("order"))
+    metadata = intent.get("metadata")
+    order = _order(public_id=metadata.get("order") if isinstance(metadata, dict) else None)
     if order is None:
         logger.info("Stripe %s %s: no Steward order for intent %s", kind, event_id, intent["id"])
         return _answer(200, "ignored: no such order")

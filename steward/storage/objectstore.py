@@ -74,13 +74,15 @@ def _readinto(source: BinaryIO, view: memoryview) -> int:
 
 
 def _set_direct(fd: int, on: bool) -> bool:
-    """Turn direct I/O on or off for `fd`; whether it is on (the filesystem may refuse it:
-    tmpfs on older kernels, some network filesystems)."""
+    """Turn direct I/O on or off for `fd`; whether it is on (the filesystem may refuse to
+    turn it on: tmpfs on older kernels, some network filesystems)."""
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
     try:
         fcntl.fcntl(fd, fcntl.F_SETFL, flags | O_DIRECT if on else flags & ~O_DIRECT)
     except OSError:
-        return not on
+        if not on:
+            raise
+        return False
     return on
 
 

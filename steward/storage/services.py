@@ -245,11 +245,14 @@ def part_url(upload: Upload, number: Any, *, base_url: str | None = None) -> str
     number = _clean_part_number(number)
     upload.refresh_from_db(fields=["status", "expires_at", "failure"])
     _require_open(upload)
-    now = timezone.now()
     # Activity keeps an upload alive, so a long transfer resumed after days still finds it.
-    Upload.objects.filter(pk=upload.pk, status=Upload.Status.UPLOADING).update(
-        expires_at=now + timedelta(days=settings.STEWARD_UPLOAD_EXPIRY_DAYS)
-    )
+    # Pushed back at most once an hour: a database write for every part would make the
+    # part URLs of a fast upload wait on each other (SQLite takes one writer at a time).
+    expires_at = timezone.now() + timedelta(days=settings.STEWARD_UPLOAD_EXPIRY_DAYS)
+    if upload.expires_at < expires_at - timedelta(hours=1):
+        Upload.objects.filter(pk=upload.pk, status=Upload.Status.UPLOADING).update(
+            expires_at=expires_at
+        )
     seconds = settings.STEWARD_UPLOAD_PART_URL_SECONDS
     url = objectstore.get_store().part_upload_url(
         upload.key, upload.store_upload_id, number, seconds

@@ -71,10 +71,12 @@ def _stripe_errors(action: str) -> Iterator[None]:
             exc.user_message or _("Your card was declined."), code=exc.code or "card_declined"
         ) from exc
     except stripe.StripeError as exc:
-        logger.warning("Stripe could not %s: %s", action, exc)
+        # Unreachable or busy passes; anything else (a wrong key, a refused request) needs
+        # the operator.
+        passing = isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError)
+        logger.log(logging.WARNING if passing else logging.ERROR, "Stripe: %s: %r", action, exc)
         raise ProviderUnavailable(
-            _("The payment provider could not %(action)s. Please try again in a few minutes.")
-            % {"action": action}
+            _("The payment provider is not available right now. Please try again in a few minutes.")
         ) from exc
 
 
@@ -85,7 +87,7 @@ class StripeProvider:
         """The order's PaymentIntent: the one already made for it, else a new one. The
         idempotency key makes a retried or concurrent start get the same intent from Stripe."""
         api = client()
-        with _stripe_errors(_("start the payment")):
+        with _stripe_errors("start the payment"):
             if order.external_id:
                 intent = api.v1.payment_intents.retrieve(order.external_id)
             else:
@@ -113,7 +115,7 @@ class StripeProvider:
         if not order.external_id:
             raise DomainError(_("This order has no Stripe payment to refund."), code="no_payment")
         api = client()
-        with _stripe_errors(_("refund the payment")):
+        with _stripe_errors("refund the payment"):
             # Stripe honours an idempotency key for a day only; the list makes a later
             # retry (and one against a server without idempotency keys) a no-op too.
             earlier = api.v1.refunds.list(params={"payment_intent": order.external_id})

@@ -328,7 +328,13 @@ def test_other_events_are_acknowledged_and_ignored(client, order):
 
 
 def test_a_body_that_is_not_an_event_is_refused(client, order):
-    for payload in ("not json", json.dumps({"id": "evt_1"}), json.dumps([1, 2])):
+    for payload in (
+        "not json",
+        json.dumps({"id": "evt_1"}),
+        json.dumps([1, 2]),
+        json.dumps(event("payment_intent.succeeded", "pi_1")),
+        json.dumps(event("payment_intent.succeeded", {"object": "payment_intent"})),
+    ):
         header = stripe.WebhookSignature.generate_signature_header(payload, WEBHOOK_SECRET)
         answer = client.post(
             WEBHOOK, payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header

@@ -1,6 +1,6 @@
 """`PUT /files/parts/<token>`: Steward's own part URL when files are stored on local disk."""
 
-import hashlib
+import re
 import time
 from datetime import timedelta
 
@@ -38,9 +38,11 @@ def test_a_part_is_stored_and_answered_with_a_strong_etag(client, upload):
     data = payload(1000)
     response = client.generic("PUT", part_path(upload), data)
     assert response.status_code == 200
-    # Strong and quoted, as S3 answers: the SDK strips the quotes and keeps the MD5.
-    assert response.headers["ETag"] == f'"{hashlib.sha256(data).hexdigest()[:32]}"'
-    assert [(p.number, p.size) for p in services.list_parts(upload)] == [(1, 1000)]
+    # Strong and quoted, as S3 answers: the SDK strips the quotes and keeps the rest.
+    etag = response.headers["ETag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', etag)
+    parts = services.list_parts(upload)
+    assert [(p.number, p.etag, p.size) for p in parts] == [(1, etag.strip('"'), 1000)]
 
 
 def test_the_url_is_absolute_under_the_address_the_client_used(upload, settings):
@@ -53,11 +55,23 @@ def test_the_url_is_absolute_under_the_address_the_client_used(upload, settings)
 
 def test_a_part_sent_again_replaces_the_first(client, upload):
     path = part_path(upload)
-    assert client.generic("PUT", path, b"a" * 1000).status_code == 200
+    first = client.generic("PUT", path, b"a" * 1000)
+    assert first.status_code == 200
     response = client.generic("PUT", path, b"b" * 1000)
     assert response.status_code == 200
     (part,) = services.list_parts(upload)
-    assert part.etag == hashlib.sha256(b"b" * 1000).hexdigest()[:32]
+    assert part.etag == response.headers["ETag"].strip('"') != first.headers["ETag"].strip('"')
+    # A completion naming the first copy is refused; the second one completes.
+    with pytest.raises(services.UploadError, match="does not match"):
+        services.complete_upload(
+            upload,
+            parts=[{"partNumber": 1, "etag": first.headers["ETag"]}],
+            checksum=sha256(b"b" * 1000),
+        )
+    upload = services.complete_upload(
+        upload, parts=[{"partNumber": 1, "etag": part.etag}], checksum=sha256(b"b" * 1000)
+    )
+    assert upload.status == Upload.Status.COMPLETED
 
 
 def test_a_part_larger_than_the_memory_limit_is_streamed(client, owner, settings):

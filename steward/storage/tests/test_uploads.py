@@ -350,26 +350,3 @@ def test_the_expire_uploads_command(owner, capsys):
     assert "Expired 1 unfinished upload." in capsys.readouterr().out
     upload.refresh_from_db()
     assert upload.status == Upload.Status.ABORTED
-
-
-def test_local_parts_keep_their_etag_so_completion_does_not_reread_them(tmp_path):
-    import hashlib
-    import io
-    import os
-
-    store = objectstore.LocalStore(tmp_path)
-    upload_id = store.create_multipart("k")
-    store.write_part(upload_id, 1, io.BytesIO(b"abc"), 3)
-    part = tmp_path / ".multipart" / upload_id / "1"
-    note = part.with_name("1.etag")
-    _, *described = note.read_text().split()
-    # The note is what list_parts answers from...
-    note.write_text(" ".join(["f" * 32, *described]))
-    assert store.list_parts("k", upload_id)[0].etag == "f" * 32
-    # ...as long as it describes the file there now (another copy of the part replaced it).
-    other = part.with_name(".other")
-    other.write_bytes(b"xyz")
-    os.replace(other, part)
-    assert store.list_parts("k", upload_id)[0].etag == hashlib.sha256(b"xyz").hexdigest()[:32]
-    note.unlink()
-    assert store.list_parts("k", upload_id)[0].etag == hashlib.sha256(b"xyz").hexdigest()[:32]
