@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install system-deps run test lint fmt check bench bench-transfer bench-policy clean
+.PHONY: install system-deps run test lint fmt check bench bench-transfer bench-policy bench-ledger clean
 
 $(BIN)/steward: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Steward needs Python 3.11 or newer")'
@@ -53,6 +53,9 @@ bench-transfer: install
 
 bench-policy: install
 	$(BIN)/python bench/policy.py
+
+bench-ledger: install
+	$(BIN)/python bench/ledger.py
 
 clean:
 	rm -rf $(VENV) var

@@ -119,10 +119,9 @@ def earnings_chart(months, currency: str, title: str, chart_id: str) -> str:
             )
             previous_year = month.start.year
     total = sum(m.total_cents for m in months)
-    description = _("%(total)s earned in %(count)s months, in %(currency)s.") % {
+    description = _("%(total)s earned in %(count)s months.") % {
         "total": money(total, currency),
         "count": len(months),
-        "currency": currency.upper(),
     }
     return format_html(
         '<figure class="chart">'
