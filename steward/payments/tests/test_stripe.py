@@ -497,6 +497,39 @@ def test_a_card_payment_at_stripe_opens_the_access(
 
 @pytest.mark.live
 @pytest.mark.django_db(transaction=True)
+def test_the_official_sdk_downloads_once_stripe_has_paid(
+    order, dataset, outsider, staff, stripe_webhooks, live_server, monkeypatch, tmp_path
+):
+    """Paid dataset → 402 for the SDK → card payment at Stripe → the SDK downloads → a refund
+    at Stripe ends the access; the ledger balances throughout."""
+    import requests
+
+    from steward.accounts.services import create_api_key
+
+    monkeypatch.setenv("MDC_API_URL", f"{live_server.url}/api")
+    monkeypatch.setenv("MDC_API_KEY", create_api_key(outsider)[1])
+    import datacollective
+
+    with pytest.raises(requests.HTTPError, match=r"402.*Pay 262.50 USD"):
+        datacollective.download_dataset(dataset.public_id, str(tmp_path / "a"), show_progress=False)
+
+    pay(services.checkout(order).external_id)
+    order = wait_for_receipt(order)
+    path = datacollective.download_dataset(
+        dataset.public_id, str(tmp_path / "b"), show_progress=False
+    )
+    assert path.read_bytes() == b"paid archive bytes " * 100
+    assert ledger.verify() == []
+
+    services.refund(order, actor=staff, reason="The buyer asked within 14 days.")
+    with pytest.raises(PermissionError, match="Refunded"):
+        datacollective.download_dataset(dataset.public_id, str(tmp_path / "c"), show_progress=False)
+    assert ledger.organization_balance(order.organization, "usd") == 0
+    assert ledger.verify() == []
+
+
+@pytest.mark.live
+@pytest.mark.django_db(transaction=True)
 def test_a_declined_card_leaves_the_order_waiting(order, stripe_webhooks):
     started = services.checkout(order)
     with pytest.raises(stripe.CardError):
