@@ -56,25 +56,30 @@ import gc
 import hashlib
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from random import Random
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 # Run as a script from anywhere: the repository root holds the `steward` package.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from installation import (  # noqa: E402  (bench/ is the script's folder, first on sys.path)
+    bench_lines,
+    free_port,
+    loopback_session,
+    percentile,
+    postgres_database,
+    run_steward,
+    serving,
+)
 
 from steward.licensing.engine import (  # noqa: E402
     Approval,
@@ -227,10 +232,6 @@ def build_requester(rng: Random) -> Requester:
     )
 
 
-def percentile(ordered: list[int], fraction: float) -> int:
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def measure_decisions(args) -> str:
     rng = Random(args.seed)
     policies = [build_policy(rng) for _ in range(args.policies)]
@@ -284,10 +285,6 @@ OUTSIDER = "bench-outsider"
 ARCHIVE_BYTES = 64 * 1024
 CONNECT_TIMEOUT = 5  # seconds
 READ_TIMEOUT = 30  # seconds for one answer
-COMMAND_TIMEOUT = 300  # one `steward` command (migrate, the helpers)
-SERVER_START_TIMEOUT = 60
-STOP_TIMEOUT = 15
-DATABASE_TIMEOUT = 10  # connecting to PostgreSQL, and its lock_timeout
 ACCESS_TIME_LIMIT = 900  # seconds for all the timed requests of one run
 
 # The three datasets, in the order requests go out: key, slug, label.
@@ -415,126 +412,6 @@ print("BENCH", json.dumps({"fresh": fresh, "cached": cached, "queries": queries}
 """
 
 
-def steward_command() -> list[str]:
-    script = Path(sys.executable).with_name("steward")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("steward")
-    return [found] if found else [sys.executable, "-m", "steward"]
-
-
-def run_steward(args: list[str], env: dict[str, str], extra: dict | None = None) -> str:
-    """Run a `steward` command to its end (at most COMMAND_TIMEOUT); its stdout."""
-    done = subprocess.run(
-        [*steward_command(), *args],
-        env={**env, **(extra or {})},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=COMMAND_TIMEOUT,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"steward {args[0]} failed:\n{done.stdout}\n{done.stderr}")
-    return done.stdout
-
-
-def bench_lines(out: str) -> list[list[str]]:
-    return [line.split(" ", 1)[1].split() for line in out.splitlines() if line.startswith("BENCH ")]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def loopback_session():
-    """A keep-alive session that ignores proxy settings from the environment."""
-    import requests
-
-    session = requests.Session()
-    session.trust_env = False
-    return session
-
-
-def stop_group(process: subprocess.Popen) -> None:
-    """Stop a process started in its own session, with its children: SIGTERM, then SIGKILL."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        if process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-@contextmanager
-def serving(env: dict[str, str], port: int, workers: int, log: Path) -> Iterator[None]:
-    """`steward serve` on 127.0.0.1:`port` until the block ends; waits for /api/health."""
-    import requests
-
-    args = [*steward_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    args += ["--workers", str(workers)]
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            args, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT
-            with loopback_session() as session:
-                while True:
-                    if process.poll() is not None:
-                        raise RuntimeError(f"steward serve exited ({process.returncode})")
-                    try:
-                        url = f"http://127.0.0.1:{port}/api/health"
-                        if session.get(url, timeout=1).status_code == 200:
-                            break
-                    except requests.RequestException:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"steward serve did not answer in {SERVER_START_TIMEOUT} s"
-                        )
-                    time.sleep(0.2)
-            yield
-        finally:
-            stop_group(process)
-
-
-@contextmanager
-def postgres_database(url: str) -> Iterator[str]:
-    """A new, empty database on the PostgreSQL server that `url` names (its database name, or
-    steward_bench_policy_<random> when it names none), dropped when the block ends. Yields
-    its URL. An existing database is never used: CREATE DATABASE fails on it."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql"):
-        raise ValueError(f"--database-url must be a postgres:// URL, not {parts.scheme!r}")
-    name = parts.path.lstrip("/") or f"steward_bench_policy_{secrets.token_hex(4)}"
-    server = urlunsplit(parts._replace(path="/postgres"))
-    options = f"-c lock_timeout={DATABASE_TIMEOUT * 1000} -c statement_timeout=60000"
-
-    def execute(statement) -> None:
-        with psycopg.connect(
-            server, autocommit=True, connect_timeout=DATABASE_TIMEOUT, options=options
-        ) as connection:
-            connection.execute(statement)
-
-    execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        print(f"  dropped database {name}")
-
-
 @dataclass
 class AccessSetup:
     env: dict[str, str]
@@ -556,7 +433,7 @@ def set_up_access(home: Path, base: str, database_url: str | None) -> AccessSetu
         ["orgs", "add", ACCESS_ORG, "--name", "Policy Bench", "--owner", OWNER, "--approved"],
         env,
     )
-    key = run_steward(["apikeys", "create", OUTSIDER], env).strip()
+    key = run_steward(["apikeys", "create", OUTSIDER], env).stdout.strip()
     out = run_steward(
         ["shell", "--no-imports", "-c", ACCESS_SETUP_HELPER],
         env,
@@ -566,7 +443,7 @@ def set_up_access(home: Path, base: str, database_url: str | None) -> AccessSetu
             "BENCH_OUTSIDER": OUTSIDER,
             "BENCH_ARCHIVE_BYTES": str(ARCHIVE_BYTES),
         },
-    )
+    ).stdout
     ids, details = {}, {}
     for case, public_id, visibility, approval, grant, price, paid in bench_lines(out):
         ids[case] = public_id
@@ -630,7 +507,7 @@ def time_decisions(setup: AccessSetup, calls: int, warmup: int) -> dict:
             "BENCH_CALLS": str(calls),
             "BENCH_WARMUP": str(warmup),
         },
-    )
+    ).stdout
     for line in out.splitlines():
         if line.startswith("BENCH "):
             return json.loads(line.split(" ", 1)[1])
@@ -658,7 +535,9 @@ def measure_access_check(args) -> list[str]:
         with ExitStack() as stack:
             database_url = None
             if args.database_url:
-                database_url = stack.enter_context(postgres_database(args.database_url))
+                database_url = stack.enter_context(
+                    postgres_database(args.database_url, "steward_bench_policy")
+                )
                 print(f"  database {urlsplit(database_url).path.lstrip('/')} (created)")
             port = free_port()
             base = f"http://127.0.0.1:{port}"
