@@ -9,13 +9,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.formats import number_format
 from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from steward.lib.errors import DomainError, Forbidden, Gone, NotFound
 from steward.lib.htmx import is_htmx
+from steward.lib.money import format_money
 from steward.lib.text import fold
 from steward.licensing.models import PolicyVersion
 from steward.organizations.models import Organization
@@ -131,15 +131,10 @@ def _render_page_or_fragment(
     return response
 
 
-def _money(cents: int, currency: str) -> str:
-    amount = number_format(Decimal(cents) / 100, decimal_pos=2, force_grouping=True)
-    return _("%(currency)s %(amount)s") % {"currency": currency.upper(), "amount": amount}
-
-
 def _price_label(dataset: Dataset) -> str:
     if not dataset.is_paid or dataset.base_price_cents is None:
         return _("Free")
-    return _money(dataset.base_price_cents, dataset.currency or "usd")
+    return format_money(dataset.base_price_cents, dataset.currency or "usd")
 
 
 def _cards(datasets: list[Dataset]) -> list[tuple[Dataset, str]]:
@@ -159,10 +154,10 @@ def _price(dataset: Dataset) -> dict | None:
     currency = pricing["currency"]
     rate = Decimal(pricing["platformFeeRate"]) * 100
     return {
-        "base": _money(pricing["basePriceCents"], currency),
-        "fee": _money(pricing["platformFeeCents"], currency),
+        "base": format_money(pricing["basePriceCents"], currency),
+        "fee": format_money(pricing["platformFeeCents"], currency),
         "fee_percent": f"{rate.normalize():f}",
-        "total": _money(pricing["totalPriceCents"], currency),
+        "total": format_money(pricing["totalPriceCents"], currency),
     }
 
 

@@ -1,9 +1,6 @@
 import uuid
-from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
-from django.utils.translation import gettext as _
 
 from steward.catalog.models import DatasetFile
 from steward.licensing.describe import describe, describe_label
@@ -85,18 +82,6 @@ def terms_box(dataset):
         ],
         "grant_count": holders.count(),
         "download_count": downloads.count(),
-    }
-
-
-@register.filter
-def money(cents, currency: str = "usd") -> str:
-    """Minor units as an amount with its currency: 1250|money:"usd" is "USD 12.50"."""
-    if cents in (None, ""):
-        return ""
-    amount = number_format(Decimal(int(cents)) / 100, decimal_pos=2, force_grouping=True)
-    return _("%(currency)s %(amount)s") % {
-        "currency": (currency or "usd").upper(),
-        "amount": amount,
     }
 
 

@@ -2,11 +2,12 @@ import math
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from steward.catalog.schemas import pricing_of
 from steward.lib.charts import Bar, nice_step, stacked_bar_chart
+from steward.lib.money import format_money
 
 from ..models import Recipient
 
@@ -18,8 +19,7 @@ def money(cents, currency: str = "usd") -> str:
     """`25000|money:"usd"` → "USD 250.00" (minor units of a two-decimal currency)."""
     if cents in (None, ""):
         return ""
-    amount = number_format(Decimal(int(cents)) / 100, decimal_pos=2, force_grouping=True)
-    return f"{(currency or 'usd').upper()} {amount}"
+    return format_money(cents, currency)
 
 
 @register.simple_tag
