@@ -7,6 +7,7 @@ from steward.catalog.schemas import ErrorOut
 from steward.lib.errors import DomainError, Forbidden, NotFound
 from steward.lib.geoip import client_ip
 from steward.lib.http import json_body
+from steward.lib.times import api_time
 from steward.licensing.odrl import to_odrl
 
 from . import queries, services
@@ -280,7 +281,7 @@ def withdraw_version(request: HttpRequest, dataset_id: str, number: int):
     return {
         "dataset": dataset.public_id,
         "version": version.number,
-        "withdrawnAt": version.withdrawn_at.isoformat().replace("+00:00", "Z"),
+        "withdrawnAt": api_time(version.withdrawn_at),
         "reason": version.withdrawal_reason,
         "holdersAsked": len(notices),
     }

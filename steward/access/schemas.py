@@ -1,11 +1,11 @@
 """The API shapes (camelCase): MDC download sessions, access requests and grants."""
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
 from ninja import Schema
 
+from steward.lib.times import api_time
 from steward.payments.pricing import quote
 
 from .models import AccessRequest, Grant
@@ -31,16 +31,12 @@ class SampleDownloadOut(Schema):
     expiresAt: str
 
 
-def _iso(dt: datetime) -> str:
-    return dt.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def download_session(session: DownloadSession) -> dict:
     return {
         "accessRecordId": session.event_id,
         "downloadToken": session.token,
         "downloadUrl": session.url,
-        "expiresAt": _iso(session.expires_at),
+        "expiresAt": api_time(session.expires_at),
         "sizeBytes": str(session.size_bytes),
         "contentType": session.content_type,
         "filename": session.filename,
@@ -56,15 +52,11 @@ def sample_download(session: DownloadSession) -> dict:
         "filename": session.filename,
         "sizeBytes": str(session.size_bytes),
         "contentType": session.content_type,
-        "expiresAt": _iso(session.expires_at),
+        "expiresAt": api_time(session.expires_at),
     }
 
 
 # Access requests and grants.
-
-
-def _iso_or_none(dt: datetime | None) -> str | None:
-    return _iso(dt) if dt else None
 
 
 def _price(cents: int, currency: str) -> dict | None:
@@ -91,11 +83,11 @@ def grant_payload(grant: Grant) -> dict:
         "termsVersion": grant.policy_version.number,
         "price": _price(grant.price_cents, grant.currency),
         "paid": grant.is_paid,
-        "createdAt": _iso(grant.created_at),
-        "expiresAt": _iso_or_none(grant.expires_at),
-        "renewedAt": _iso_or_none(grant.renewed_at),
+        "createdAt": api_time(grant.created_at),
+        "expiresAt": api_time(grant.expires_at),
+        "renewedAt": api_time(grant.renewed_at),
         "usageReport": grant.usage_report,
-        "revokedAt": _iso_or_none(grant.revoked_at),
+        "revokedAt": api_time(grant.revoked_at),
         "revocationReason": grant.revocation_reason,
     }
 
@@ -125,8 +117,8 @@ def request_payload(request: AccessRequest, *, for_owner: bool = False) -> dict:
         "price": _price(request.price_cents, request.currency),
         "approvals": sum(1 for v in votes if v.decision == "approve"),
         "approvalsRequired": request.policy_version.terms.guardians_required,
-        "createdAt": _iso(request.created_at),
-        "decidedAt": _iso_or_none(request.decided_at),
+        "createdAt": api_time(request.created_at),
+        "decidedAt": api_time(request.decided_at),
         "grant": grant_payload(grant) if grant else None,
     }
     if for_owner:

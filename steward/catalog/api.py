@@ -11,6 +11,7 @@ from ninja import Router, Status
 from steward.accounts.auth import UPLOAD_AUTH
 from steward.lib.errors import DomainError, NotFound
 from steward.lib.http import json_body
+from steward.lib.times import api_time
 from steward.storage import services as storage_services
 
 from . import queries, services
@@ -197,7 +198,7 @@ def _part_url(request: HttpRequest, upload, part_number: str) -> dict:
     url = storage_services.part_url(upload, part_number, base_url=request.build_absolute_uri("/"))
     return {
         "url": url,
-        "expiresAt": expires_at.isoformat().replace("+00:00", "Z"),
+        "expiresAt": api_time(expires_at),
         "partNumber": int(part_number),
     }
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import reverse
 from ninja import Schema
 
+from steward.lib.times import api_time
 from steward.payments.pricing import quote
 
 from .models import Dataset
@@ -77,10 +78,6 @@ class ErrorOut(Schema):
     field: str | None = None
 
 
-def _iso(dt) -> str:
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
-
-
 def pricing_of(dataset: Dataset) -> dict:
     if not dataset.is_paid or dataset.base_price_cents is None:
         return {
@@ -109,7 +106,7 @@ def dataset_summary(dataset: Dataset) -> dict:
         "longDescription": dataset.long_description or None,
         "sizeBytes": dataset.size_bytes,
         "checksum": dataset.checksum or None,
-        "createdAt": _iso(dataset.created_at),
+        "createdAt": api_time(dataset.created_at),
         "organization": {"name": dataset.organization.name, "slug": dataset.organization.slug},
         "pricing": pricing_of(dataset),
         "locale": dataset.locale,
@@ -139,10 +136,6 @@ def terms_of(dataset: Dataset) -> dict:
     return {"usagePolicy": document, "termsVersion": version.number}
 
 
-def _iso_or_none(dt) -> str | None:
-    return _iso(dt) if dt else None
-
-
 def submission_payload(submission) -> dict:
     """The MDC submission object (inside `{"submission": ...}`)."""
     from .datasheet import FIELDS
@@ -164,15 +157,15 @@ def submission_payload(submission) -> dict:
     for f in FIELDS:
         value = sheet.get(f.name)
         out[f.api_name] = None if value in ("", None) and f.kind != "bool" else value
-    out["exclusivityOptOut"] = _iso_or_none(submission.exclusivity_opt_out_at)
-    out["agreeToSubmit"] = _iso_or_none(submission.agreed_to_submit_at)
+    out["exclusivityOptOut"] = api_time(submission.exclusivity_opt_out_at)
+    out["agreeToSubmit"] = api_time(submission.agreed_to_submit_at)
     out.update(
         {
             "rightsHolder": submission.rights_holder or None,
             "consentBasis": submission.consent_basis or None,
             "rightsStatement": submission.rights_statement or None,
             "usagePolicy": submission.usage_policy or None,
-            "submittedAt": _iso_or_none(submission.submitted_at),
+            "submittedAt": api_time(submission.submitted_at),
             "approvedDatasetId": submission.dataset.public_id
             if submission.dataset and submission.status == "approved"
             else None,
@@ -187,8 +180,8 @@ def submission_payload(submission) -> dict:
             }
             if sample
             else None,
-            "createdAt": _iso(submission.created_at),
-            "updatedAt": _iso(submission.updated_at),
+            "createdAt": api_time(submission.created_at),
+            "updatedAt": api_time(submission.updated_at),
             "expiresAt": None,
         }
     )

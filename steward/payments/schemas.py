@@ -2,11 +2,9 @@
 
 from django.urls import reverse
 
+from steward.lib.times import api_time
+
 from .models import Order
-
-
-def _iso(dt):
-    return dt.isoformat().replace("+00:00", "Z") if dt else None
 
 
 def order_payload(order: Order, *, base_url: str) -> dict:
@@ -24,8 +22,8 @@ def order_payload(order: Order, *, base_url: str) -> dict:
             "totalPriceCents": order.total_price_cents,
         },
         "checkoutUrl": base_url.rstrip("/") + reverse("payments:order", args=[order.public_id]),
-        "createdAt": _iso(order.created_at),
-        "paidAt": _iso(order.paid_at),
-        "refundedAt": _iso(order.refunded_at),
-        "cancelledAt": _iso(order.cancelled_at),
+        "createdAt": api_time(order.created_at),
+        "paidAt": api_time(order.paid_at),
+        "refundedAt": api_time(order.refunded_at),
+        "cancelledAt": api_time(order.cancelled_at),
     }
