@@ -33,6 +33,7 @@ COMMANDS = [
         "The payments ledger: `ledger verify` checks every posting against orders and payouts.",
     ),
     ("expire-uploads", "Cancel uploads left unfinished too long (run daily)."),
+    ("mcp", "Serve the catalogue to AI assistants over the Model Context Protocol."),
     (
         "access-reminders",
         "Remind holders of expiring access; record unconfirmed deletions (run daily).",

@@ -15,6 +15,7 @@ from steward.catalog.api import router as catalog_router
 from steward.catalog.api import submissions_router, uploads_router
 from steward.lib.errors import DomainError
 from steward.payments.api import router as orders_router
+from steward.search.api import router as assistant_router
 
 api = NinjaAPI(
     title="Steward API",
@@ -77,3 +78,4 @@ api.add_router("/uploads", uploads_router)
 api.add_router("/access-requests", requests_router)
 api.add_router("/grants", grants_router)
 api.add_router("/orders", orders_router)
+api.add_router("/assistant", assistant_router)

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "steward.moderation",
     "steward.access",
     "steward.payments",
+    "steward.search",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -267,6 +268,16 @@ if STEWARD_BEHIND_PROXY:
     USE_X_FORWARDED_HOST = True
 # A MaxMind GeoIP2/GeoLite2 Country (or City) .mmdb file; empty: request countries unchecked.
 STEWARD_GEOIP_DATABASE = env_str("STEWARD_GEOIP_DATABASE", "")
+
+# The discovery assistant. "auto" reranks by meaning when the semantic extra is installed
+# (pip install steward[semantic]); "off" never does.
+STEWARD_ASSISTANT_SEMANTIC = env_str("STEWARD_ASSISTANT_SEMANTIC", "auto")
+# An optional language model that phrases the assistant's answers (an OpenAI-compatible
+# chat endpoint: llama.cpp server, vLLM, Ollama). Off unless STEWARD_LLM_URL is set.
+STEWARD_LLM_URL = env_str("STEWARD_LLM_URL", "")
+STEWARD_LLM_MODEL = env_str("STEWARD_LLM_MODEL", "")
+STEWARD_LLM_API_KEY = env_secret("STEWARD_LLM_API_KEY") or ""
+STEWARD_LLM_TIMEOUT = env_int("STEWARD_LLM_TIMEOUT", 10)
 
 LOGGING = {
     "version": 1,

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("steward.catalog.urls")),
     path("", include("steward.access.urls")),
     path("", include("steward.payments.urls")),
+    path("", include("steward.search.urls")),
 ]

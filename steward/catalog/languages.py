@@ -103,3 +103,89 @@ def normalize_locale(tag: str) -> str:
 def language_code(locale: str) -> str:
     """The language part of a normalized locale: 'de-DE' -> 'de'."""
     return locale.split("-", 1)[0]
+
+
+# Where languages are spoken, from CLDR's territory data (the supplementalData.xml that
+# language-data ships): each territory's languages with their share of its population, and
+# which regions (UN M49 codes such as 002 Africa, 011 Western Africa) hold which territories.
+
+
+@dataclass(frozen=True)
+class SpokenLanguage:
+    code: str  # shortest ISO 639 code
+    speakers: int  # in the territory
+    # The share of the language's speakers worldwide who live in the territory: high for a
+    # language of that place (Ewondo in Cameroon), low for one spoken everywhere (English).
+    share: float
+
+
+@lru_cache(maxsize=1)
+def _territory_data() -> tuple[dict[str, dict[str, int]], dict[str, frozenset[str]]]:
+    """Speakers per language per territory, and the direct members of each region."""
+    import xml.etree.ElementTree as ElementTree
+
+    from language_data.util import data_filename
+
+    root = ElementTree.parse(data_filename("supplementalData.xml")).getroot()
+    speakers: dict[str, dict[str, int]] = {}
+    for territory in root.iter("territory"):
+        population = float(territory.get("population", "0"))
+        counts = speakers.setdefault(territory.get("type"), {})
+        for spoken in territory.iter("languagePopulation"):
+            code = spoken.get("type").split("_")[0]
+            code = _alpha3_to_alpha2().get(code, code)
+            count = int(population * float(spoken.get("populationPercent", "0")) / 100)
+            counts[code] = max(counts.get(code, 0), count)
+    members: dict[str, set[str]] = {}
+    for group in root.iter("group"):
+        if group.get("status") == "deprecated" or group.get("type") == "001":
+            continue
+        members.setdefault(group.get("type"), set()).update(group.get("contains").split())
+    return speakers, {region: frozenset(codes) for region, codes in members.items()}
+
+
+def countries_in(territory: str) -> frozenset[str]:
+    """The countries (ISO 3166 alpha-2) a territory code stands for: itself, or a region's."""
+    regions = _territory_data()[1]
+    if territory not in regions:
+        return frozenset({territory})
+    out: set[str] = set()
+    for member in regions[territory]:
+        out |= countries_in(member)
+    return frozenset(out)
+
+
+def regions() -> frozenset[str]:
+    """The region codes CLDR knows (UN M49 numbers and groupings such as EU)."""
+    return frozenset(_territory_data()[1])
+
+
+@lru_cache(maxsize=1)
+def _speakers_worldwide() -> dict[str, int]:
+    total: dict[str, int] = {}
+    for counts in _territory_data()[0].values():
+        for code, count in counts.items():
+            total[code] = total.get(code, 0) + count
+    return total
+
+
+@lru_cache(maxsize=512)
+def languages_spoken_in(territory: str) -> tuple[SpokenLanguage, ...]:
+    """The languages spoken in a country or region, most particular to it first."""
+    counts: dict[str, int] = {}
+    for country in countries_in(territory):
+        for code, count in _territory_data()[0].get(country, {}).items():
+            counts[code] = counts.get(code, 0) + count
+    worldwide = _speakers_worldwide()
+    spoken = [
+        SpokenLanguage(code, count, count / worldwide[code] if worldwide[code] else 0.0)
+        for code, count in counts.items()
+    ]
+    return tuple(sorted(spoken, key=lambda s: (-s.share, -s.speakers, s.code)))
+
+
+def territories_of(code: str) -> tuple[str, ...]:
+    """The countries where a language is spoken, most speakers first."""
+    places = [(counts[code], country) for country, counts in _territory_data()[0].items()
+              if code in counts]
+    return tuple(country for _, country in sorted(places, reverse=True))

@@ -13,9 +13,10 @@ from django.utils import timezone
 from steward.lib.errors import DomainError, Gone, NotFound
 from steward.lib.text import words
 
-from .languages import InvalidLocale, normalize_locale
+from .languages import InvalidLocale, language_info, normalize_locale
 from .models import Dataset, Language, Task
 from .services import facet_token
+from .understanding import phrases
 
 DEFAULT_LIMIT = 24
 MAX_LIMIT = 100
@@ -126,19 +127,57 @@ def parse_dataset_query(params: QueryDict) -> DatasetQuery:
 RANK_LIMIT = 300
 
 
-def _tsquery(terms: list[str]) -> str:
-    return " & ".join(f"{t}:*" for t in terms)
+# A search is a list of groups that must all match; a group matches when any of its
+# alternatives does; an alternative is words that must all appear, each as a prefix (True)
+# or whole (False). Plain words are groups of one; a language or task the words name
+# ("Kiswahili", "reconnaissance vocale") may also be found by its code ("swa", "asr").
+Term = tuple[str, bool]
+Group = list[tuple[Term, ...]]
+MAX_GROUPS = 12
 
 
-def _fts_match(query: DatasetQuery, terms: list[str]) -> str:
+def search_groups(q: str) -> list[Group]:
+    """The groups of a catalogue search for the text `q`. Rarer languages are not looked
+    for by their other names: their own name is in the documents already."""
+    groups: list[Group] = []
+    for phrase in phrases(q):
+        plain = tuple((word, True) for word in words(phrase.text))
+        codes = []
+        for kind, value in phrase.meanings:
+            if kind == "language" and (info := language_info(value)):
+                codes.append(((info.iso639_3, False),))
+            elif kind == "task" and value.isalpha():
+                codes.append(((value.lower(), False),))
+        if codes and plain:
+            groups.append([plain, *codes])
+        else:
+            groups.extend([(term,)] for term in plain)
+    return groups[:MAX_GROUPS]
+
+
+def _tsquery(groups: list[Group]) -> str:
+    def alternative(terms: tuple[Term, ...]) -> str:
+        return "(" + " & ".join(f"{t}:*" if prefix else t for t, prefix in terms) + ")"
+
+    return " & ".join("(" + " | ".join(map(alternative, group)) + ")" for group in groups)
+
+
+def _fts_words(groups: list[Group]) -> str:
+    def alternative(terms: tuple[Term, ...]) -> str:
+        return "(" + " AND ".join(f'"{t}"*' if prefix else f'"{t}"' for t, prefix in terms) + ")"
+
+    return " AND ".join("(" + " OR ".join(map(alternative, group)) + ")" for group in groups)
+
+
+def _fts_match(query: DatasetQuery, groups: list[Group]) -> str:
     """The FTS5 query for the search words (if any) and every equality filter (SQLite).
 
     Words must all appear in the document, as word prefixes; each filter is an OR of the
     facet words of its values. Words are \\w+ runs quoted as phrases, so user text never
     reaches the query syntax as syntax."""
     parts = []
-    if terms:
-        parts.append("search_document : (" + " AND ".join(f'"{t}"*' for t in terms) + ")")
+    if groups:
+        parts.append(f"search_document : ({_fts_words(groups)})")
     groups = [[facet_token("listed", "yes")]]
     if query.tasks:
         groups.append([facet_token("task", t) for t in query.tasks])
@@ -161,25 +200,24 @@ def _fts_match(query: DatasetQuery, terms: list[str]) -> str:
 def filter_datasets(query: DatasetQuery, base: QuerySet | None = None) -> QuerySet:
     """The matching datasets as a QuerySet (any database, any filter)."""
     qs = Dataset.objects.listed() if base is None else base
-    terms = words(query.q)[:12]
-    if terms and connection.vendor == "postgresql":
+    groups = search_groups(query.q)
+    if groups and connection.vendor == "postgresql":
         document = "to_tsvector('simple'::regconfig, catalog_dataset.search_document)"
         condition = RawSQL(
             f"{document} @@ to_tsquery('simple'::regconfig, %s)",
-            [_tsquery(terms)],
+            [_tsquery(groups)],
             output_field=BooleanField(),
         )
         rank = RawSQL(
-            f"ts_rank({document}, to_tsquery('simple'::regconfig, %s))", [_tsquery(terms)]
+            f"ts_rank({document}, to_tsquery('simple'::regconfig, %s))", [_tsquery(groups)]
         )
         qs = qs.filter(condition).annotate(rank=rank)
-    elif terms:
+    elif groups:
         # The subquery runs the MATCH once; each match is then reached by primary key.
-        match = " AND ".join(f'"{t}"*' for t in terms)
         qs = qs.filter(
             id__in=RawSQL(
                 "SELECT rowid FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s",
-                [f"search_document : ({match})"],
+                [f"search_document : ({_fts_words(groups)})"],
             )
         )
     if query.tasks:
@@ -285,14 +323,14 @@ def search_datasets(query: DatasetQuery, base: QuerySet | None = None) -> Search
     On SQLite the total of a catalogue search comes from the full-text index, which holds
     the filter values too, so counting costs the same for any filter; a ranked page comes
     from it as well. Other orders walk the column indexes, which stop after one page."""
-    terms = words(query.q)[:12]
+    groups = search_groups(query.q)
     from_index = connection.vendor == "sqlite" and base is None and not query.upload_date
     qs = filter_datasets(query, base)
-    match = _fts_match(query, terms) if from_index else ""
+    match = _fts_match(query, groups) if from_index else ""
     total = _count_from_index(match) if from_index else qs.count()
     ids: list[int] = []
     if query.offset < total:
-        if from_index and terms and query.sort == "relevance":
+        if from_index and groups and query.sort == "relevance":
             ids = _ranked_from_index(match, query, total)
         else:
             page = _ordered(qs, query, total).values_list("id", flat=True)
@@ -309,6 +347,22 @@ def catalogue_generation() -> str:
     changed = Dataset.objects.aggregate(value=Max("updated_at"))["value"]
     newest = Dataset.objects.aggregate(value=Max("id"))["value"]
     return f"{changed}|{newest}"
+
+
+_catalogued: dict[str, frozenset[str]] = {}
+
+
+def catalogued_languages() -> frozenset[str]:
+    """The codes of the languages the public catalogue has datasets in (kept per process
+    for as long as the catalogue does not change)."""
+    generation = catalogue_generation()
+    if generation not in _catalogued:
+        codes = (
+            Dataset.objects.listed().order_by().values_list("language__code", flat=True).distinct()
+        )
+        _catalogued.clear()
+        _catalogued[generation] = frozenset(codes)
+    return _catalogued[generation]
 
 
 def list_filter_values() -> dict[str, list[str]]:
