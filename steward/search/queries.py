@@ -116,7 +116,7 @@ _FIELDS = [
     "public_id", "slug", "name", "short_description", "long_description", "locale", "task",
     "format", "license_abbreviation", "license_name", "visibility", "is_paid",
     "base_price_cents", "currency", "size_bytes", "has_sample", "published_at", "status",
-    "usage_policy__current_id", "organization__name", "organization__slug",
+    "usage_policy__current__created_at", "organization__name", "organization__slug",
     "language__code", "language__name", "language__autonym",
 ]  # fmt: skip
 
@@ -148,31 +148,37 @@ def _candidates(request: Request, languages, tasks) -> list[Dataset]:
         ids += [i for i in newest[:CANDIDATES] if i not in seen]
     rows = (
         Dataset.objects.filter(id__in=ids)
-        .select_related("organization", "language", "usage_policy")
+        .select_related("organization", "language", "usage_policy__current")
         .only(*_FIELDS)
     )
     return list(rows)
 
 
-# Terms by policy version id: versions never change, so a parsed one stays true.
-_TERMS: dict[int, engine.Policy] = {}
+# Terms by policy version: a version never changes, so a parsed one stays true. Keyed by id
+# and creation time, since a database restored or rolled back may give an id out again.
+_TERMS: dict[tuple[int, object], engine.Policy] = {}
 _TERMS_KEPT = 20_000
 
 
-def _policies(datasets: list[Dataset]) -> dict[int, engine.Policy]:
-    """Each dataset's terms in force, by policy version id."""
-    ids = {d.usage_policy.current_id for d in datasets if d.usage_policy_id} - {None}
-    missing = [i for i in ids if i not in _TERMS]
+def _version_key(dataset: Dataset) -> tuple[int, object] | None:
+    version = dataset.usage_policy.current if dataset.usage_policy_id else None
+    return (version.id, version.created_at) if version is not None else None
+
+
+def _policies(datasets: list[Dataset]) -> dict[tuple[int, object], engine.Policy]:
+    """Each dataset's terms in force, by _version_key."""
+    keys = {_version_key(d) for d in datasets} - {None}
+    missing = {key[0]: key for key in keys if key not in _TERMS}
     if len(_TERMS) + len(missing) > _TERMS_KEPT:
         _TERMS.clear()
     for version_id, document in PolicyVersion.objects.filter(id__in=missing).values_list(
         "id", "document"
     ):
         try:
-            _TERMS[version_id] = policy_from_stored(document)
+            _TERMS[missing[version_id]] = policy_from_stored(document)
         except PolicyError:
             continue
-    return {i: _TERMS[i] for i in ids if i in _TERMS}
+    return {key: _TERMS[key] for key in keys if key in _TERMS}
 
 
 def requester_for(request: Request, context: dict) -> engine.Requester:
@@ -289,8 +295,7 @@ def _ranked(request, context, languages, tasks, limit, semantic, nearest=""):
     matches: list[Match] = []
     ruled_out = 0
     for dataset in candidates:
-        version_id = dataset.usage_policy.current_id if dataset.usage_policy_id else None
-        access = access_for(policies.get(version_id), requester)
+        access = access_for(policies.get(_version_key(dataset)), requester)
         if _rules_out(access, request, requester):
             ruled_out += 1
             continue

@@ -22,7 +22,8 @@ def assistant_chat(request: HttpRequest) -> HttpResponse:
     result = None
     error = ""
     message = ""
-    context = {"country": "", "purpose": ""}
+    signed_in = request.user.is_authenticated
+    context = {"country": request.user.country if signed_in else "", "purpose": ""}
     if request.method == "POST":
         history = _history(request.POST)
         message = request.POST.get("message", "").strip()

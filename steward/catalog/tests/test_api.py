@@ -118,6 +118,12 @@ def test_removed_dataset_is_410_with_reason(client, catalogue):
         ("q=swahili", {"swahili-news"}),  # the English name
         ("q=swa", {"swahili-news"}),  # the ISO 639-3 code
         ("q=lingála", {"lingala-radio"}),  # diacritics fold
+        # Other names of a language and plain words for a task find them by their codes.
+        ("q=suajili", {"swahili-news"}),  # Swahili in Spanish
+        ("q=kiswahili traduction", {"swahili-news"}),  # MT in French
+        ("q=swahili machine translation", {"swahili-news"}),
+        ("q=reconnaissance vocale", {"lingala-radio"}),  # ASR in French
+        ("q=speech recognition lingala", {"lingala-radio"}),
         ("q=oral stories", {"hazaragi-stories"}),
         ("q=recorded archive", {"hazaragi-stories"}),
         ("task=MT", {"swahili-news"}),
