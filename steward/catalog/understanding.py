@@ -51,6 +51,7 @@ STOPWORDS = _word_set(
     der die das ein eine und oder mit ohne fur von zu im ist sind ich wir sie es
     na ya wa za kwa ni au katika kwenye mimi sisi nini
     i'm im based located format formats least instead ones kb mb gb tb datos donnees dados
+    te se si ne di da ta ti lo li ku mu ke ko ni je ya oy ang mga sa
     daten available something anything spoken written
     """
 )
@@ -84,6 +85,9 @@ class Reading:
 TASK_PHRASES: dict[str, tuple[str, ...]] = {
     "ASR": (
         "asr", "stt", "speech recognition", "speech to text", "voice recognition",
+        "speech recognizer", "speech recogniser", "speech recognition system",
+        "transcribed", "transcribed speech", "transcribed audio", "transcript", "transcripts",
+        "speech recognizers", "recognizer", "voice to text", "spoken corpus with transcripts",
         "automatic speech recognition", "transcription", "transcriptions", "transcribe",
         "transcribing", "dictation", "speech transcription", "reconnaissance vocale",
         "reconnaissance de la parole", "reconnaissance automatique de la parole",
@@ -96,6 +100,8 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
     "TTS": (
         "tts", "text to speech", "speech synthesis", "voice synthesis", "synthetic voice",
         "voice cloning", "synthesise speech", "synthesize speech", "speech generation",
+        "speech synthesizer", "speech synthesiser", "voice generation", "synthesizer",
+        "text to voice", "read aloud",
         "synthese vocale", "synthese de la parole", "texte vers parole", "sintesis de voz",
         "sintesis del habla", "texto a voz", "sintese de fala", "sintese de voz",
         "texto para fala", "sprachsynthese", "text zu sprache", "usanisi wa sauti",
@@ -104,6 +110,7 @@ TASK_PHRASES: dict[str, tuple[str, ...]] = {
     ),
     "MT": (
         "mt", "translation", "translations", "machine translation", "translate",
+        "translated", "translator", "translators", "aligned sentences", "sentence pairs",
         "translating", "parallel corpus", "parallel text", "parallel texts", "bitext",
         "parallel data", "corpus paralelo", "textos paralelos",
         "traduction", "traduction automatique", "traduire", "corpus parallele",
@@ -426,7 +433,7 @@ _LONGEST = 6
 def phrases(text: str, *, catalogued: frozenset[str] = frozenset()) -> list[Phrase]:
     """`text` cut into the phrases it is made of, the longest known phrase first."""
     tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(text)]
-    folded = [_fold_phrase(token) or token.casefold() for token, _ in tokens]
+    folded = [_spelled(_fold_phrase(token) or token.casefold()) for token, _ in tokens]
     out: list[Phrase] = []
     i = 0
     while i < len(tokens):
@@ -451,6 +458,31 @@ def phrases(text: str, *, catalogued: frozenset[str] = frozenset()) -> list[Phra
     return out
 
 
+def _spelled(word: str) -> str:
+    """A word of the task and use vocabulary that `word` misspells by a letter or two
+    ("recogntion"), else `word` as it is."""
+    vocabulary = _vocabulary()
+    if len(word) < 6 or word in vocabulary["all"] or word in STOPWORDS or not word.isalpha():
+        return word
+    import difflib
+
+    candidates = [w for d in (-1, 0, 1) for w in vocabulary.get((word[0], len(word) + d), ())]
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.85)
+    return close[0] if close else word
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> dict:
+    """The words of the task and use phrases, by first letter and length."""
+    phrase_lists = [*TASK_PHRASES.values(), *_PURPOSE_PHRASES.values(), _FREE_PHRASES]
+    known = {w for phrases in phrase_lists for p in phrases for w in _fold_phrase(p).split()}
+    buckets: dict = {"all": frozenset(known)}
+    for word in known:
+        if len(word) >= 6:
+            buckets.setdefault((word[0], len(word)), []).append(word)
+    return buckets
+
+
 def _locale_of(token: str) -> str:
     """The BCP-47 tag a token is, when it names a language and a region ("sw-KE")."""
     if "-" not in token and "_" not in token:
@@ -473,6 +505,8 @@ def _longest_known(folded: list[str], i: int, written: str, catalogued: frozense
             meanings = [m for m in table.get(("".join(key),), []) if m[0] == "language"]
         if size == 1 and key and key[0] in FORMATS:
             return 0, []
+        if size == 1 and not meanings and key:
+            meanings = _variant_meanings(key[0], catalogued)
         if size == 1 and meanings:
             # A word with another meaning ("ASR", "TTS") is not also a language's code.
             if any(kind not in ("language", "place") for kind, _ in meanings):
@@ -487,6 +521,57 @@ def _longest_known(folded: list[str], i: int, written: str, catalogued: frozense
         if meanings:
             return size, _prefer(meanings, catalogued)
     return 0, []
+
+
+def _variant_meanings(word: str, catalogued: frozenset[str]) -> list[tuple[str, str]]:
+    """What an unknown word may still mean: a plural ("transcripts"), a compound that starts
+    with a known word ("Spracherkennungsdaten"), or a misspelt name of a language the
+    catalogue holds ("amharik")."""
+    table = _phrase_table()
+    if len(word) > 4 and word.endswith("s") and (word[:-1],) in table:
+        return [m for m in table[(word[:-1],)] if m[0] not in ("language", "place")]
+    if len(word) >= 12:
+        for prefix, meanings in _compound_heads().items():
+            if word.startswith(prefix):
+                return meanings
+    if len(word) >= 5 and word.isalpha() and word not in STOPWORDS:
+        close = _close_language(word, catalogued)
+        if close:
+            return [("language", close)]
+    return []
+
+
+@lru_cache(maxsize=1)
+def _compound_heads() -> dict[str, list[tuple[str, str]]]:
+    """Long one-word task names, which other languages join to further words."""
+    return {
+        key[0]: meanings
+        for key, meanings in _phrase_table().items()
+        if len(key) == 1 and len(key[0]) >= 9 and all(kind == "task" for kind, _ in meanings)
+    }
+
+
+def _close_language(word: str, catalogued: frozenset[str]) -> str:
+    """The catalogued language whose name `word` misspells by a letter or two, if one."""
+    import difflib
+
+    names = _catalogued_names(catalogued)
+    candidates = list(names.get((word[0], len(word)), []))
+    candidates += [n for d in (-1, 1) for n in names.get((word[0], len(word) + d), [])]
+    close = difflib.get_close_matches(word, [n for n, _ in candidates], n=1, cutoff=0.85)
+    return dict(candidates)[close[0]] if close else ""
+
+
+@lru_cache(maxsize=8)
+def _catalogued_names(catalogued: frozenset[str]) -> dict[tuple[str, int], list]:
+    names: dict[tuple[str, int], list] = {}
+    for code in catalogued:
+        language = langcodes.Language.get(code)
+        for name in (language.display_name("en"), language.autonym()):
+            folded = _fold_phrase(name)
+            if len(folded) >= 5 and " " not in folded:
+                names.setdefault((folded[0], len(folded)), []).append((folded, code))
+    return names
 
 
 def read(text: str, *, catalogued: frozenset[str] = frozenset()) -> Reading:

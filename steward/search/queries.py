@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+import langcodes
 from django.conf import settings
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -16,6 +17,7 @@ from django.db.models import Q, QuerySet
 from steward.catalog.languages import countries_in, languages_spoken_in, territories_of
 from steward.catalog.models import Dataset
 from steward.catalog.understanding import RELATED_TASKS, Request
+from steward.lib.text import words as words_of
 from steward.licensing import engine
 from steward.licensing.document import PolicyError, policy_from_stored
 from steward.licensing.models import PolicyVersion
@@ -234,8 +236,6 @@ _ACTION_BONUS = {DOWNLOAD: 0.3, REQUEST: 0.2, PAY: 0.1, UNAVAILABLE: -2.0}
 
 
 def _word_score(dataset: Dataset, request: Request) -> tuple[float, tuple[str, ...]]:
-    from steward.lib.text import words as words_of
-
     if not request.words:
         return 0.0, ()
     name = set(words_of(dataset.name))
@@ -306,6 +306,7 @@ def _ranked(request, context, languages, tasks, limit, semantic, nearest=""):
         score += languages.get(dataset.language.code, 0.0) if request.places else 0.0
         score += 0.05 if dataset.has_sample else 0.0
         matches.append(Match(dataset, access, score, matched, nearest))
+    matches = _pairs_first(matches, request)
     if semantic is not None and matches:
         texts = [f"{m.dataset.name}. {m.dataset.short_description}" for m in matches]
         for match, similarity in zip(matches, semantic(texts), strict=True):
@@ -314,6 +315,26 @@ def _ranked(request, context, languages, tasks, limit, semantic, nearest=""):
     newest_first.reverse()
     best = sorted(newest_first, key=lambda m: -m.score)
     return best[:limit], ruled_out
+
+
+def _pairs_first(matches: list[Match], request: Request) -> list[Match]:
+    """For translation between languages named together ("Guarani–Spanish"), the datasets
+    of one that mention another, when there are any: a Spanish–English corpus is not it."""
+    named = set(request.languages)
+    if "MT" not in request.tasks or len(named) < 2:
+        return matches
+    paired = [m for m in matches if _mentions(m.dataset, named - {m.dataset.language.code})]
+    return paired or matches
+
+
+def _mentions(dataset: Dataset, codes: set[str]) -> bool:
+    text = set(words_of(f"{dataset.name} {dataset.short_description} {dataset.long_description}"))
+    for code in codes:
+        language = langcodes.Language.get(code)
+        for name in (language.display_name("en"), language.autonym()):
+            if set(words_of(name)) <= text:
+                return True
+    return False
 
 
 def find_nearest(request: Request, *, context: dict, limit: int = 5) -> list[Match]:
