@@ -16,7 +16,11 @@ from django.utils.translation import gettext as _
 
 from steward.access.services import latest_grant
 from steward.catalog.models import Dataset, Task
-from steward.catalog.queries import catalogued_languages
+from steward.catalog.queries import (
+    catalogue_counts,
+    catalogued_languages,
+    list_languages_with_datasets,
+)
 from steward.catalog.understanding import Request, read_conversation
 from steward.lib import llm
 from steward.lib.errors import DomainError
@@ -148,7 +152,7 @@ def answer(messages, *, context=None, user=None, limit: int = 5) -> Answer:
     said = [m["content"] for m in conversation if m["role"] == "user"]
     request = read_conversation(said, catalogued=catalogued_languages())
     if request.is_empty and not queries._constrained(request):
-        return Answer(_prompt_for_more())
+        return Answer(f"{_prompt_for_more()}\n{_overview()}")
     rerank = None
     if semantic.is_enabled():
         rerank = _semantic_ranker(" ".join(said[-2:]))
@@ -260,7 +264,7 @@ def _suggestion(match: queries.Match, request: Request, user) -> Suggestion:
     reason = "; ".join(parts)
     lead = {
         "other_task": _("Same language, another task"),
-        "related_language": _("A language spoken in the same places"),
+        "related_language": _("A related language"),
         "related_task": _("A related task"),
     }.get(match.nearest)
     if lead:
@@ -314,6 +318,19 @@ def _prompt_for_more() -> str:
         " and a task, such as speech recognition, speech synthesis or translation. You can"
         " also say what you will use it for, where you are, and whether it must be free."
     )
+
+
+def _overview() -> str:
+    """What the public catalogue holds, in one or two sentences."""
+    counts = catalogue_counts()
+    if not counts["datasets"]:
+        return _("The catalogue has no public datasets yet.")
+    languages = sorted(list_languages_with_datasets(), key=lambda lang: -lang.dataset_count)
+    top = ", ".join(f"{_language_name(lang.code)} ({lang.dataset_count})" for lang in languages[:8])
+    return _(
+        "The catalogue has %(datasets)d public datasets in %(languages)d languages; the most"
+        " are in %(top)s."
+    ) % {"datasets": counts["datasets"], "languages": counts["languages"], "top": top}
 
 
 def _reply(request: Request, who: dict, suggestions, ruled_out: int, is_nearest: bool) -> str:

@@ -16,6 +16,7 @@ from django.db.models import Q, QuerySet
 
 from steward.catalog.languages import countries_in, languages_spoken_in, territories_of
 from steward.catalog.models import Dataset
+from steward.catalog.queries import catalogued_languages
 from steward.catalog.understanding import RELATED_TASKS, Request
 from steward.lib.text import words as words_of
 from steward.licensing import engine
@@ -303,7 +304,8 @@ def _ranked(request, context, languages, tasks, limit, semantic, nearest=""):
         if not (languages or tasks) and not _enough(matched, request):
             continue
         score = 2.0 * text + _ACTION_BONUS[access.action] + _place_bonus(dataset, request)
-        score += languages.get(dataset.language.code, 0.0) if request.places else 0.0
+        if request.places or nearest == "related_language":
+            score += languages.get(dataset.language.code, 0.0)
         score += 0.05 if dataset.has_sample else 0.0
         matches.append(Match(dataset, access, score, matched, nearest))
     matches = _pairs_first(matches, request)
@@ -356,7 +358,8 @@ def find_nearest(request: Request, *, context: dict, limit: int = 5) -> list[Mat
     if languages:
         related = related_languages(tuple(languages))
         if related:
-            weights = dict.fromkeys(related, 0.0)
+            # Closer kin first.
+            weights = {code: 1.0 - rank / len(related) for rank, code in enumerate(related)}
             add(_ranked(loose, context, weights, request.tasks, limit, None, "related_language")[0])
     if request.tasks:
         similar = tuple(t for task in request.tasks for t in RELATED_TASKS.get(task, ()))
@@ -365,13 +368,31 @@ def find_nearest(request: Request, *, context: dict, limit: int = 5) -> list[Mat
     return found
 
 
-@lru_cache(maxsize=1024)
+# langcodes' distance between languages (CLDR's language matching): below this they are
+# close kin or mutually intelligible (Dari and Persian, Malay and Indonesian).
+CLOSE_LANGUAGES = 40
+# A language spoken in the same country counts as related only if that country is home to
+# at least this share of its speakers (Ewondo for Bulu; not English for Chinese).
+LOCAL_SHARE = 0.25
+
+
 def related_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
-    """Languages near these: spoken in the same countries, most particular to them first."""
+    """Languages of the catalogue near these: close kin first, then languages particular
+    to the countries where these are spoken."""
+    return _related(codes, catalogued_languages())
+
+
+@lru_cache(maxsize=1024)
+def _related(codes: tuple[str, ...], catalogued: frozenset[str]) -> tuple[str, ...]:
     related: dict[str, float] = {}
+    for candidate in catalogued - set(codes):
+        distance = min(langcodes.tag_distance(code, candidate) for code in codes)
+        if distance < CLOSE_LANGUAGES:
+            related[candidate] = 2.0 - distance / 100
     for code in codes:
         for country in territories_of(code)[:3]:
-            for spoken in languages_spoken_in(country)[:12]:
-                if spoken.code not in codes:
+            for spoken in languages_spoken_in(country):
+                local = spoken.share >= LOCAL_SHARE and spoken.code in catalogued
+                if local and spoken.code not in codes:
                     related[spoken.code] = max(related.get(spoken.code, 0.0), spoken.share)
     return tuple(sorted(related, key=lambda c: -related[c]))

@@ -139,6 +139,19 @@ def test_when_nothing_fits_the_nearest_are_offered_and_said_to_be_nearest(client
     assert body["datasets"][0]["reason"].startswith("Same language")
 
 
+def test_nearest_languages_are_kin_or_of_the_same_places(client, catalogue):
+    """No Bulu dataset: Ewondo is spoken in Cameroon too. Nothing is near Chinese here."""
+    body = ask(client, "Bulu speech recognition").json()
+    assert [d["slug"] for d in body["datasets"]] == ["ewondo-songs"]
+    assert body["datasets"][0]["reason"].startswith("A related language")
+    assert ask(client, "Chinese speech recognition").json()["datasets"] == []
+
+
+def test_a_question_about_the_catalogue_gets_an_overview(client, catalogue):
+    reply = ask(client, "what do you have?").json()["reply"]
+    assert "6 public datasets in 4 languages" in reply
+
+
 def test_nothing_is_invented_for_an_unknown_subject(client, catalogue):
     body = ask(client, "Klingon opera librettos").json()
     assert body["datasets"] == []
