@@ -150,7 +150,8 @@ def _candidates(request: Request, languages, tasks) -> list[Dataset]:
         seen = set(ids)
         ids += [i for i in newest[:CANDIDATES] if i not in seen]
     rows = (
-        Dataset.objects.filter(id__in=ids)
+        Dataset.objects.listed()
+        .filter(id__in=ids)
         .select_related("organization", "language", "usage_policy__current")
         .only(*_FIELDS)
     )

@@ -170,6 +170,16 @@ def test_private_datasets_never_appear_for_outsiders(client, catalogue, outsider
             assert "Secret Swahili" not in response.json()["reply"]
 
 
+def test_private_datasets_are_not_found_by_their_words_either(client, organization, member):
+    make_dataset(
+        organization, slug="zebra", name="Zebrafinch Dawn Chorus", locale="en",
+        longDescription="Birdsong recordings.", visibility="private",
+    )  # fmt: skip
+    client.force_login(member)
+    for text in ["zebrafinch dawn chorus", "birdsong recordings"]:
+        assert ask(client, text).json()["datasets"] == []
+
+
 def test_a_signed_in_users_profile_fills_the_context(client, catalogue, outsider, auth_for):
     outsider.country = "FR"
     outsider.save(update_fields=["country"])
