@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install system-deps run test lint fmt check bench bench-transfer bench-policy bench-ledger clean
+.PHONY: install system-deps run test lint fmt check bench bench-transfer bench-policy bench-ledger bench-assistant clean
 
 $(BIN)/steward: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Steward needs Python 3.11 or newer")'
@@ -56,6 +56,9 @@ bench-policy: install
 
 bench-ledger: install
 	$(BIN)/python bench/ledger.py
+
+bench-assistant: install
+	$(BIN)/python bench/assistant.py
 
 clean:
 	rm -rf $(VENV) var

@@ -281,8 +281,11 @@ _HERE = re.compile(
 )
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "\u2018": "'"})
+
+
 def _fold_phrase(text: str) -> str:
-    return " ".join(_WORD.findall(fold(text).replace("-", " ")))
+    return " ".join(_WORD.findall(fold(text.translate(_APOSTROPHES)).replace("-", " ")))
 
 
 @lru_cache(maxsize=1)
@@ -432,6 +435,7 @@ _LONGEST = 6
 
 def phrases(text: str, *, catalogued: frozenset[str] = frozenset()) -> list[Phrase]:
     """`text` cut into the phrases it is made of, the longest known phrase first."""
+    text = text.translate(_APOSTROPHES)
     tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(text)]
     folded = [_spelled(_fold_phrase(token) or token.casefold()) for token, _ in tokens]
     out: list[Phrase] = []
@@ -441,6 +445,11 @@ def phrases(text: str, *, catalogued: frozenset[str] = frozenset()) -> list[Phra
         if tag:
             meanings = (("language", tag.split("-")[0]), ("locale", tag))
             out.append(Phrase(tokens[i][0], (folded[i],), meanings))
+            i += 1
+            continue
+        code = _code_after_the_word_code(folded, i)
+        if code:
+            out.append(Phrase(tokens[i][0], (folded[i],), (("language", code),)))
             i += 1
             continue
         size, meanings = _longest_known(folded, i, tokens[i][0], catalogued)
@@ -481,6 +490,20 @@ def _vocabulary() -> dict:
         if len(word) >= 6:
             buckets.setdefault((word[0], len(word)), []).append(word)
     return buckets
+
+
+def _code_after_the_word_code(folded: list[str], i: int) -> str:
+    """A language code said to be one ("language code yo", "ISO 639 code haz")."""
+    word = folded[i]
+    if i == 0 or folded[i - 1] not in ("code", "codes", "tag", "iso") or not word.isalpha():
+        return ""
+    # The code ends the sentence, or is no ordinary word: "code is broken" names no language.
+    last = i + 1 == len(folded)
+    if len(word) not in (2, 3) or not (last or word not in STOPWORDS):
+        return ""
+    entry = pycountry.languages.get(alpha_2=word) if len(word) == 2 else None
+    entry = entry or pycountry.languages.get(alpha_3=word)
+    return (getattr(entry, "alpha_2", None) or entry.alpha_3) if entry else ""
 
 
 def _locale_of(token: str) -> str:

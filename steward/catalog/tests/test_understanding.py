@@ -29,6 +29,22 @@ def test_a_language_is_found_by_any_of_its_names_and_codes(text, code):
     assert read(f"data in {text} please").languages == (code,)
 
 
+def test_a_code_said_to_be_one_is_read_even_when_it_is_a_common_word():
+    assert read("anything with language code yo?").languages == ("yo",)
+    assert read("the code is broken").languages == ()
+
+
+def test_curly_apostrophes_are_apostrophes():
+    assert read("avañe\u2019ẽ datasets").languages == ("gn",)
+
+
+def test_misspellings_of_task_words_and_catalogued_language_names():
+    reading = read("swahilli speech recogntion", catalogued=frozenset({"sw"}))
+    assert (reading.languages, reading.tasks) == (("sw",), ("ASR",))
+    assert read("create something", catalogued=frozenset({"hr"})).languages == ()
+    assert read("Ich suche Spracherkennungsdaten").tasks == ("ASR",)
+
+
 def test_a_bcp47_tag_names_the_language_and_its_locale():
     reading = read("sw-KE and pt_BR speech")
     assert reading.languages == ("sw", "pt")
