@@ -186,6 +186,9 @@ def languages_spoken_in(territory: str) -> tuple[SpokenLanguage, ...]:
 
 def territories_of(code: str) -> tuple[str, ...]:
     """The countries where a language is spoken, most speakers first."""
-    places = [(counts[code], country) for country, counts in _territory_data()[0].items()
-              if code in counts]
+    places = [
+        (counts[code], country)
+        for country, counts in _territory_data()[0].items()
+        if code in counts
+    ]
     return tuple(country for _, country in sorted(places, reverse=True))
