@@ -243,6 +243,11 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed of the filler datasets")
     parser.add_argument("--skip-latency", action="store_true", help="skip part 2 (10,000 datasets)")
     parser.add_argument(
+        "--semantic",
+        action="store_true",
+        help="rank by meaning too (needs steward[semantic]); the target is measured without it",
+    )
+    parser.add_argument(
         "--show-failures", action="store_true", help="print every case the assistant got wrong"
     )
     parser.add_argument(
@@ -257,7 +262,8 @@ def main() -> int:
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"Discovery assistant: {len(CASES)} cases over {len(entries)} datasets, then latency over"
-        f" {args.total:,} datasets; {backend}, `steward serve --workers {args.workers}` on loopback"
+        f" {args.total:,} datasets; {backend}, `steward serve --workers {args.workers}`"
+        f" on loopback; semantic ranking {'on' if args.semantic else 'off'}"
     )
     summary: list[str] = []
     folder = Path(tempfile.mkdtemp(prefix="steward-bench-assistant-"))
@@ -265,6 +271,7 @@ def main() -> int:
     try:
         with ExitStack() as stack:
             env = dict(os.environ, STEWARD_HOME=str(folder / "home"))
+            env["STEWARD_ASSISTANT_SEMANTIC"] = "auto" if args.semantic else "off"
             for name in ("DATABASE_URL", "STEWARD_DEBUG", "STEWARD_S3_BUCKET"):
                 env.pop(name, None)
             if args.database_url:
