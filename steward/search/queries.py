@@ -12,7 +12,8 @@ from functools import lru_cache
 import langcodes
 from django.conf import settings
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from steward.catalog.languages import countries_in, languages_spoken_in, territories_of
 from steward.catalog.models import Dataset
@@ -90,9 +91,13 @@ def _filtered(request: Request, languages, tasks) -> QuerySet:
     return qs
 
 
+def _terms(words: tuple[str, ...]) -> list[str]:
+    return [w for w in words if w.replace("_", "").isalnum()][:12]
+
+
 def _text_matches(words: tuple[str, ...]) -> list[int]:
-    """Ids of listed datasets with any of the words, best first (bm25 / ts_rank)."""
-    terms = [w for w in words if w.replace("_", "").isalnum()][:12]
+    """Ids of datasets with any of the words, best first (bm25 / ts_rank)."""
+    terms = _terms(words)
     if not terms:
         return []
     with connection.cursor() as cursor:
@@ -113,6 +118,29 @@ def _text_matches(words: tuple[str, ...]) -> list[int]:
                 [f"search_document : ({match})", TEXT_MATCHES],
             )
         return [row[0] for row in cursor.fetchall()]
+
+
+def _with_any_word(qs: QuerySet, words: tuple[str, ...]) -> QuerySet:
+    """The datasets of `qs` with any of the words (unranked: the caller scores them)."""
+    terms = _terms(words)
+    if not terms:
+        return qs.none()
+    if connection.vendor == "postgresql":
+        return qs.filter(
+            RawSQL(
+                "to_tsvector('simple'::regconfig, catalog_dataset.search_document)"
+                " @@ to_tsquery('simple'::regconfig, %s)",
+                [" | ".join(f"{t}:*" for t in terms)],
+                output_field=BooleanField(),
+            )
+        )
+    match = " OR ".join(f'"{t}"*' for t in terms)
+    return qs.filter(
+        id__in=RawSQL(
+            "SELECT rowid FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s",
+            [f"search_document : ({match})"],
+        )
+    )
 
 
 _FIELDS = [
@@ -138,14 +166,15 @@ def _constrained(request: Request) -> bool:
 def _candidates(request: Request, languages, tasks) -> list[Dataset]:
     qs = _filtered(request, languages, tasks)
     ids: list[int] = []
-    if request.words:
-        matching = _text_matches(request.words)
-        if languages or tasks or not matching:
-            chosen = set(qs.filter(id__in=matching).values_list("id", flat=True))
-            ids = [i for i in matching if i in chosen][:CANDIDATES]
-        else:
-            ids = matching[:CANDIDATES]
-    if languages or tasks or _constrained(request):
+    narrowed = bool(languages or tasks or _constrained(request))
+    if request.words and narrowed:
+        # Within what the filters allow, any dataset with one of the words is a candidate;
+        # the scoring below tells them apart.
+        texts = _with_any_word(qs, request.words).order_by("-published_at", "-id")
+        ids = list(texts.values_list("id", flat=True)[:CANDIDATES])
+    elif request.words:
+        ids = _text_matches(request.words)[:CANDIDATES]
+    if narrowed:
         newest = qs.order_by("-published_at", "-id").values_list("id", flat=True)
         seen = set(ids)
         ids += [i for i in newest[:CANDIDATES] if i not in seen]
@@ -387,7 +416,11 @@ def related_languages(codes: tuple[str, ...]) -> tuple[str, ...]:
 def _related(codes: tuple[str, ...], catalogued: frozenset[str]) -> tuple[str, ...]:
     related: dict[str, float] = {}
     for candidate in catalogued - set(codes):
-        distance = min(langcodes.tag_distance(code, candidate) for code in codes)
+        # Both ways: CLDR also lists one-way fallbacks (a Swahili speaker may read English).
+        distance = min(
+            max(langcodes.tag_distance(code, candidate), langcodes.tag_distance(candidate, code))
+            for code in codes
+        )
         if distance < CLOSE_LANGUAGES:
             related[candidate] = 2.0 - distance / 100
     for code in codes:

@@ -147,6 +147,12 @@ def test_nearest_languages_are_kin_or_of_the_same_places(client, catalogue):
     assert ask(client, "Chinese speech recognition").json()["datasets"] == []
 
 
+def test_a_language_its_speakers_fall_back_to_is_not_related(client, organization):
+    """CLDR lets Swahili speakers fall back to English; English is no kin of Swahili."""
+    make_dataset(organization, slug="english-radio", name="English Radio", locale="en")
+    assert ask(client, "Swahili speech recognition").json()["datasets"] == []
+
+
 def test_a_question_about_the_catalogue_gets_an_overview(client, catalogue):
     reply = ask(client, "what do you have?").json()["reply"]
     assert "6 public datasets in 4 languages" in reply
