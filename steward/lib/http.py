@@ -3,17 +3,31 @@
 import json
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
 from .errors import DomainError
 
 
+class BodyTooLarge(DomainError):
+    status = 413
+
+
 def json_body(request: HttpRequest) -> dict[str, Any]:
-    """The request's JSON object ({} when the body is empty); a 400 for anything else."""
-    if not request.body:
+    """The request's JSON object ({} when the body is empty); a 400 for anything else, a
+    413 for a body over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise BodyTooLarge(
+            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            code="body_too_large",
+        ) from None
+    if not body:
         return {}
     try:
-        data = json.loads(request.body)
+        data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise DomainError("The request body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):

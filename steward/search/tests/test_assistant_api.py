@@ -247,6 +247,13 @@ def test_bad_conversations_are_refused_naming_what_is_wrong(client, body, field)
     assert response.json()["error"]
 
 
+def test_a_body_too_large_to_read_is_refused_in_json(client):
+    body = {"messages": [{"role": "user", "content": "x" * 3_000_000}]}
+    response = client.post(URL, json.dumps(body), content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "body_too_large"
+
+
 def test_a_body_that_is_not_json_is_refused(client):
     response = client.post(URL, "{not json", content_type="application/json")
     assert response.status_code == 400
