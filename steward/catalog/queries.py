@@ -133,15 +133,17 @@ RANK_LIMIT = 300
 # ("Kiswahili", "reconnaissance vocale") may also be found by its code ("swa", "asr").
 Term = tuple[str, bool]
 Group = list[tuple[Term, ...]]
-MAX_GROUPS = 12
+MAX_WORDS = 12
 
 
 def search_groups(q: str) -> list[Group]:
     """The groups of a catalogue search for the text `q`. Rarer languages are not looked
     for by their other names: their own name is in the documents already."""
     groups: list[Group] = []
+    budget = MAX_WORDS
     for phrase in phrases(q):
-        plain = tuple((word, True) for word in words(phrase.text))
+        plain = tuple((word, True) for word in words(phrase.text))[:budget]
+        budget -= len(plain)
         codes = []
         for kind, value in phrase.meanings:
             if kind == "language" and (info := language_info(value)):
@@ -152,7 +154,9 @@ def search_groups(q: str) -> list[Group]:
             groups.append([plain, *codes])
         else:
             groups.extend([(term,)] for term in plain)
-    return groups[:MAX_GROUPS]
+        if budget <= 0:
+            break
+    return groups
 
 
 def _tsquery(groups: list[Group]) -> str:
@@ -247,7 +251,7 @@ def filter_datasets(query: DatasetQuery, base: QuerySet | None = None) -> QueryS
 
 def _ordered(qs: QuerySet, query: DatasetQuery, total: int) -> QuerySet:
     desc = query.descending
-    if query.sort == "relevance" and words(query.q):
+    if query.sort == "relevance" and search_groups(query.q):
         if total <= RANK_LIMIT and connection.vendor == "postgresql":
             return qs.order_by("-rank" if desc else "rank", "-id")
         return qs.order_by("-id" if desc else "id")
@@ -349,20 +353,21 @@ def catalogue_generation() -> str:
     return f"{changed}|{newest}"
 
 
-_catalogued: dict[str, frozenset[str]] = {}
+_catalogued: tuple[str, frozenset[str]] = ("", frozenset())
 
 
 def catalogued_languages() -> frozenset[str]:
     """The codes of the languages the public catalogue has datasets in (kept per process
     for as long as the catalogue does not change)."""
+    global _catalogued
     generation = catalogue_generation()
-    if generation not in _catalogued:
-        codes = (
-            Dataset.objects.listed().order_by().values_list("language__code", flat=True).distinct()
-        )
-        _catalogued.clear()
-        _catalogued[generation] = frozenset(codes)
-    return _catalogued[generation]
+    known_generation, codes = _catalogued
+    if known_generation != generation:
+        listed = Dataset.objects.listed().order_by()
+        codes = frozenset(listed.values_list("language__code", flat=True).distinct())
+        # One assignment: other threads see the old pair or the new one, never half.
+        _catalogued = (generation, codes)
+    return codes
 
 
 def list_filter_values() -> dict[str, list[str]]:

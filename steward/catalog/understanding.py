@@ -12,6 +12,7 @@ same reading serves the catalogue search and the discovery assistant.
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 
@@ -258,14 +259,16 @@ FORMATS = _word_set(
 _MONEY = re.compile(
     r"(?P<before>under|below|less than|at most|max(?:imum)?|up to|no more than|cheaper than"
     r"|budget(?: of| is)?|moins de|au plus|menos de|hasta|como maximo|weniger als|bis zu"
-    r"|chini ya|<=?)\s*(?P<cur1>\$|€|£|usd|eur|us\$)?\s*(?P<amount>\d+(?:[.,]\d{1,2})?)\s*"
+    r"|chini ya|<=?)\s*(?P<cur1>\$|€|£|usd|eur|us\$)?\s*"
+    r"(?P<amount>\d{1,9}(?:[.,]\d{1,2})?)(?!\d)\s*"
     r"(?P<cur2>\$|€|£|usd|eur|dollars?|euros?|dolares|dólares)?",
     re.IGNORECASE,
 )
 _SIZE = re.compile(
     r"(?:(?P<min>at least|more than|over|bigger than|larger than|minimum|min|au moins"
     r"|plus de|mas de|al menos|mindestens)|(?P<max>under|less than|below|smaller than|at most"
-    r"|max(?:imum)?|up to|moins de|menos de|hochstens))\s*(?P<amount>\d+(?:[.,]\d+)?)\s*"
+    r"|max(?:imum)?|up to|moins de|menos de|hochstens))\s*"
+    r"(?P<amount>\d{1,9}(?:[.,]\d{1,3})?)(?!\d)\s*"
     r"(?P<unit>kb|mb|gb|tb|ko|mo|go|to)\b",
     re.IGNORECASE,
 )
@@ -435,7 +438,8 @@ _LONGEST = 6
 
 def phrases(text: str, *, catalogued: frozenset[str] = frozenset()) -> list[Phrase]:
     """`text` cut into the phrases it is made of, the longest known phrase first."""
-    text = text.translate(_APOSTROPHES)
+    # Composed, as the index folds it: "Èdè" is one word however it was typed, "℃" is "°C".
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
     tokens = [(m.group(0), m.start()) for m in _TOKEN.finditer(text)]
     folded = [_spelled(_fold_phrase(token) or token.casefold()) for token, _ in tokens]
     out: list[Phrase] = []
@@ -454,7 +458,8 @@ def phrases(text: str, *, catalogued: frozenset[str] = frozenset()) -> list[Phra
             continue
         size, meanings = _longest_known(folded, i, tokens[i][0], catalogued)
         if size:
-            place_here = _HERE.search(fold(text[: tokens[i][1]]))
+            # What comes just before a place says whether the person is there.
+            place_here = _HERE.search(fold(text[max(0, tokens[i][1] - 80) : tokens[i][1]]))
             if place_here:
                 meanings = [("country", v) if k == "place" else (k, v) for k, v in meanings]
             words = tuple(" ".join(folded[i : i + size]).split())
@@ -667,6 +672,10 @@ def _with_amounts(reading: Reading, text: str) -> Reading:
     return replace(reading, **changes) if changes else reading
 
 
+# The describing words a request keeps: the most recent, enough to rank by.
+MAX_WORDS = 30
+
+
 @dataclass(frozen=True)
 class Request:
     """What a whole conversation asks for: each message read in turn, later ones refining
@@ -739,7 +748,8 @@ class Request:
                 if reading.adds or not (new_subject)
                 else reading.words
             )
-        changes["recent_words"] = reading.words
+        changes["recent_words"] = reading.words[-MAX_WORDS:]
+        changes["words"] = changes.get("words", self.words)[-MAX_WORDS:]
         return replace(self, **changes)
 
 

@@ -48,6 +48,8 @@ def chat(request: HttpRequest):
     "reason", "access"}]}`, best first. The client keeps the conversation and sends all of
     it each time; a signed-in user's profile fills what the context leaves out."""
     body = json_body(request)
-    user = request.user if request.user.is_authenticated else None
+    # The key's user, or the session's; None for anyone else (request.auth is then True).
+    auth = request.auth
+    user = None if auth is True else getattr(auth, "user", auth)
     result = assistant.answer(body.get("messages"), context=body.get("context"), user=user)
     return result.as_json()

@@ -8,13 +8,15 @@ an optional language model (lib/llm.py) may only rephrase an answer already writ
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import langcodes
+from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
-from steward.access.services import latest_grant
+from steward.access.services import decide_download, latest_grant
 from steward.catalog.models import Dataset, Task
 from steward.catalog.queries import (
     catalogue_counts,
@@ -28,12 +30,13 @@ from steward.lib.mail import absolute_url
 from steward.lib.money import format_money
 from steward.licensing import engine
 from steward.licensing.regions import COUNTRIES
-from steward.organizations.permissions import role_of
+from steward.payments.pricing import quote
 
 from . import queries, semantic
 
 MAX_MESSAGES = 50
 MAX_MESSAGE_CHARS = 4000
+MAX_CONVERSATION_CHARS = 20_000
 ROLES = ("user", "assistant")
 # For the chat page's "what for" choice.
 PURPOSE_CHOICES = [
@@ -98,6 +101,10 @@ def _messages(raw) -> list[dict]:
         if len(content) > MAX_MESSAGE_CHARS:
             raise fail(f"content is longer than {MAX_MESSAGE_CHARS} characters", f"{where}.content")
         cleaned.append({"role": role, "content": content})
+    if sum(len(m["content"]) for m in cleaned) > MAX_CONVERSATION_CHARS:
+        raise fail(
+            f"the conversation is longer than {MAX_CONVERSATION_CHARS} characters; start a new one"
+        )
     if cleaned[-1]["role"] != "user" or not cleaned[-1]["content"].strip():
         raise fail("the last message must be the user's, and not empty")
     return cleaned
@@ -118,9 +125,16 @@ def _context(raw, user) -> dict:
                 field=f"context.{key}",
             )
     signed_in = user is not None and user.is_authenticated
-    country = raw.get("country") or (user.country if signed_in else "")
-    kind = raw.get("organizationType") or (user.organization_type if signed_in else "")
+    country = raw.get("country") or ""
+    kind = raw.get("organizationType") or ""
     purpose = raw.get("purpose") or ""
+    if signed_in:
+        # The profile fills what was not sent; its values are the user's own, spelt as the
+        # profile spells them ("non-profit"), and dropped if the engine knows no such thing.
+        country = country or (user.country if user.country in COUNTRIES else "")
+        profile_kind = (user.organization_type or "").replace("-", "")
+        if profile_kind in {t.value for t in engine.OrganizationType}:
+            kind = kind or profile_kind
     checks = [
         ("country", country.upper() if isinstance(country, str) else country, COUNTRIES),
         ("purpose", purpose, {p.value for p in engine.Purpose}),
@@ -191,25 +205,22 @@ def _task_name(code: str) -> str:
 
 def _access(match: queries.Match, user) -> dict:
     dataset, access = match.dataset, match.access
-    action = access.action
     page = absolute_url(reverse("catalog:dataset-detail", args=[dataset.public_id]))
     signed_in = user is not None and user.is_authenticated
-    if signed_in and action != queries.DOWNLOAD:
-        grant = latest_grant(user, dataset)
-        if role_of(user, dataset.organization) is not None or (grant and grant.is_active()):
-            action = queries.DOWNLOAD
-            text = _("You already have access: download it now.")
-            return _access_json(action, text, access, page)
+    if signed_in:
+        # What this user holds (membership, grants, requests, payments) decides, through the
+        # one download decision.
+        known = _access_of_user(user, match, page)
+        if known is not None:
+            return known
     price = format_money(access.price_cents, access.currency) if access.price_cents else ""
-    if action == queries.DOWNLOAD:
+    if access.action == queries.DOWNLOAD:
         text = (
             _("Open terms: download it now.")
             if signed_in
             else _("Open terms: sign in and download it.")
         )
-    elif action == queries.PAY:
-        text = _("Pay %(price)s (platform fee included), then download.") % {"price": price}
-    elif action == queries.REQUEST:
+    elif access.action == queries.REQUEST:
         codes = {r.code for r in access.decision.reasons} if access.decision else set()
         if codes & {"approval_required"}:
             text = _("Request access: the organization approves each request.")
@@ -223,7 +234,32 @@ def _access(match: queries.Match, user) -> dict:
     else:
         reasons = access.decision.message if access.decision else ""
         text = _("Not available to you under its terms.") + (f" {reasons}" if reasons else "")
-    return _access_json(action, text, access, page)
+    return _access_json(access.action, text, access, page)
+
+
+def _access_of_user(user, match: queries.Match, page: str) -> dict | None:
+    """The answer for a signed-in user who may download, or must pay for, or is waiting for,
+    access they asked for; None when they have not asked yet."""
+    dataset, access = match.dataset, match.access
+    decision = decide_download(user, dataset)
+    if decision.allowed:
+        return _access_json(queries.DOWNLOAD, _("You can download it now."), access, page)
+    if decision.status == 402:
+        grant = latest_grant(user, dataset)
+        rate = Decimal(settings.STEWARD_PLATFORM_FEE_RATE)
+        owed = quote(grant.price_cents, grant.currency or "usd", rate)
+        paid = queries.Access(queries.PAY, None, owed.total_price_cents, owed.currency)
+        text = _("Your access is approved: pay %(price)s (platform fee included).") % {
+            "price": format_money(owed.total_price_cents, owed.currency)
+        }
+        buy = absolute_url(reverse("payments:buy", args=[dataset.public_id]))
+        return _access_json(queries.PAY, text, paid, buy)
+    if decision.code == "request_pending":
+        return _access_json(queries.REQUEST, decision.reason, access, page)
+    if decision.code in ("grant_revoked", "request_denied", "grant_expired"):
+        action = queries.UNAVAILABLE if decision.code == "grant_revoked" else queries.REQUEST
+        return _access_json(action, decision.reason, access, page)
+    return None
 
 
 def _access_json(action: str, text: str, access: queries.Access, url: str) -> dict:

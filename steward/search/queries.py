@@ -5,6 +5,7 @@ for this person from the policy engine.
 Only the public catalogue is searched (published, not private), whoever asks.
 """
 
+import bisect
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -18,6 +19,7 @@ from django.db.models.expressions import RawSQL
 from steward.catalog.languages import countries_in, languages_spoken_in, territories_of
 from steward.catalog.models import Dataset
 from steward.catalog.queries import catalogued_languages
+from steward.catalog.services import facet_token
 from steward.catalog.understanding import RELATED_TASKS, Request
 from steward.lib.text import words as words_of
 from steward.licensing import engine
@@ -32,7 +34,13 @@ TEXT_MATCHES = 1000
 # What a person would need to do to use a dataset.
 DOWNLOAD, REQUEST, PAY, UNAVAILABLE = "download", "request", "pay", "unavailable"
 # Denials that only mean the person has not said something yet.
-_UNSAID = {"country_required", "purpose_required", "organization_type_required"}
+# Verification too: it is decided when someone asks, from their email and website.
+_UNSAID = {
+    "country_required",
+    "purpose_required",
+    "organization_type_required",
+    "verification_required",
+}
 
 
 @dataclass
@@ -104,7 +112,8 @@ def _text_matches(words: tuple[str, ...]) -> list[int]:
         if connection.vendor == "postgresql":
             query = " | ".join(f"{t}:*" for t in terms)
             cursor.execute(
-                "SELECT id FROM catalog_dataset WHERE to_tsvector('simple'::regconfig,"
+                "SELECT id FROM catalog_dataset WHERE status = 'published'"
+                " AND visibility <> 'private' AND to_tsvector('simple'::regconfig,"
                 " search_document) @@ to_tsquery('simple'::regconfig, %s)"
                 " ORDER BY ts_rank(to_tsvector('simple'::regconfig, search_document),"
                 " to_tsquery('simple'::regconfig, %s)) DESC LIMIT %s",
@@ -115,7 +124,11 @@ def _text_matches(words: tuple[str, ...]) -> list[int]:
             cursor.execute(
                 "SELECT rowid FROM catalog_dataset_fts WHERE catalog_dataset_fts MATCH %s"
                 " ORDER BY rank LIMIT %s",
-                [f"search_document : ({match})", TEXT_MATCHES],
+                [
+                    f"search_document : ({match}) AND search_facets : "
+                    + facet_token("listed", "yes"),
+                    TEXT_MATCHES,
+                ],
             )
         return [row[0] for row in cursor.fetchall()]
 
@@ -201,17 +214,19 @@ def _version_key(dataset: Dataset) -> tuple[int, object] | None:
 def _policies(datasets: list[Dataset]) -> dict[tuple[int, object], engine.Policy]:
     """Each dataset's terms in force, by _version_key."""
     keys = {_version_key(d) for d in datasets} - {None}
-    missing = {key[0]: key for key in keys if key not in _TERMS}
+    found = {key: terms for key in keys if (terms := _TERMS.get(key)) is not None}
+    missing = {key[0]: key for key in keys - set(found)}
     if len(_TERMS) + len(missing) > _TERMS_KEPT:
         _TERMS.clear()
     for version_id, document in PolicyVersion.objects.filter(id__in=missing).values_list(
         "id", "document"
     ):
         try:
-            _TERMS[missing[version_id]] = policy_from_stored(document)
+            found[missing[version_id]] = policy_from_stored(document)
         except PolicyError:
             continue
-    return {key: _TERMS[key] for key in keys if key in _TERMS}
+        _TERMS[missing[version_id]] = found[missing[version_id]]
+    return found
 
 
 def requester_for(request: Request, context: dict) -> engine.Requester:
@@ -236,15 +251,12 @@ def access_for(terms: engine.Policy | None, requester: engine.Requester) -> Acce
     codes = {reason.code for reason in decision.reasons}
     if decision.outcome == engine.Outcome.DENIED and not codes <= _UNSAID:
         action = UNAVAILABLE
-    elif decision.outcome in (engine.Outcome.DENIED, engine.Outcome.NEEDS_APPROVAL):
-        # Denied here only for facts not yet given, which a request asks for.
-        action = REQUEST
-    elif terms.request_required:
-        action = REQUEST
-    elif decision.outcome == engine.Outcome.NEEDS_PAYMENT:
-        action = PAY
-    else:
+    elif terms.is_open and decision.outcome == engine.Outcome.ALLOWED:
         action = DOWNLOAD
+    else:
+        # Terms that are not open need a grant first, however it is decided; a price is
+        # paid once the request is approved (access.services.decide_download).
+        action = REQUEST
     return Access(action, decision, total, terms.currency)
 
 
@@ -269,16 +281,17 @@ _ACTION_BONUS = {DOWNLOAD: 0.3, REQUEST: 0.2, PAY: 0.1, UNAVAILABLE: -2.0}
 def _word_score(dataset: Dataset, request: Request) -> tuple[float, tuple[str, ...]]:
     if not request.words:
         return 0.0, ()
-    name = set(words_of(dataset.name))
-    short = set(words_of(dataset.short_description))
-    long = set(words_of(dataset.long_description[:2000]))
+    name = sorted(set(words_of(dataset.name)))
+    short = sorted(set(words_of(dataset.short_description)))
+    long = sorted(set(words_of(dataset.long_description[:2000])))
     score = 0.0
     matched = []
     for word in request.words:
         weight = 1.5 if word in request.recent_words else 1.0
 
-        def has(vocabulary: set[str], word=word) -> bool:
-            return word in vocabulary or any(v.startswith(word) for v in vocabulary)
+        def has(vocabulary: list[str], word=word) -> bool:
+            at = bisect.bisect_left(vocabulary, word)
+            return at < len(vocabulary) and vocabulary[at].startswith(word)
 
         if has(name):
             score += 3 * weight

@@ -70,6 +70,14 @@ def test_summary_has_the_mdc_types(client, catalogue):
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", item["createdAt"])
 
 
+@pytest.mark.parametrize("q", ["\u2103", "\u2122 \u2116", "E\u0300de\u0300 Yoru\u0300ba\u0301"])
+def test_compatibility_and_decomposed_characters_search_like_their_composed_form(
+    client, catalogue, q
+):
+    """NFKC first: '℃' is '°C' and a decomposed 'Yorùbá' one word, as the index folds them."""
+    assert client.get("/api/datasets", {"q": q}).status_code == 200
+
+
 def test_paid_dataset_pricing_is_base_plus_fee(client, catalogue, settings):
     settings.STEWARD_PLATFORM_FEE_RATE = "0.05"
     pricing = client.get("/api/datasets/swahili-news").json()["pricing"]

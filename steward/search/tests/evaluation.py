@@ -1388,7 +1388,8 @@ def access_errors(entry: Entry, access: dict[str, Any]) -> list[str]:
         return ["says download for a paid dataset"]
     # The price shown is what the buyer pays: the base price and the platform's fee.
     shown = access.get("priceCents") or 0
-    if action == "pay" and not entry.price_cents <= shown <= entry.price_cents * 1.1:
+    priced = action == "pay" or (action == "request" and entry.is_paid)
+    if priced and not entry.price_cents <= shown <= entry.price_cents * 1.1:
         return [f"says {shown} cents for a price of {entry.price_cents}"]
     return []
 

@@ -100,8 +100,11 @@ def test_free_only_and_price_ceilings(client, catalogue):
     studio = ask(client, "Hausa text to speech")
     assert slugs(studio) == ["hausa-studio"]
     access = studio.json()["datasets"][0]["access"]
-    assert access["action"] == "pay"
-    assert access["priceCents"] == 5250 and access["currency"] == "USD"  # with the 5% fee
+    # Terms with a price are not open: a request comes first (approved at once here), then
+    # the payment, of the total with the 5% fee.
+    assert access["action"] == "request"
+    assert "Then pay USD 52.50" in access["text"]
+    assert access["priceCents"] == 5250 and access["currency"] == "USD"
     assert slugs(ask(client, "Hausa text to speech under $60")) == ["hausa-studio"]
     # Nothing fits under $20: the nearest offered stay within the stated price.
     nearest = ask(client, "Hausa text to speech under $20")
@@ -110,7 +113,7 @@ def test_free_only_and_price_ceilings(client, catalogue):
 
 def test_a_country_outside_the_terms_is_told_it_is_not_available(client, catalogue):
     inside = ask(client, "Yoruba data", context={"country": "NG", "purpose": "research"})
-    assert inside.json()["datasets"][0]["access"]["action"] == "download"
+    assert inside.json()["datasets"][0]["access"]["action"] == "request"
     outside = ask(client, "Yoruba data", context={"country": "FR", "purpose": "research"})
     access = outside.json()["datasets"][0]["access"]
     assert access["action"] == "unavailable"
@@ -194,7 +197,7 @@ def test_a_signed_in_users_profile_fills_the_context(client, catalogue, outsider
     # A context sent with the question wins over the profile.
     response = ask(client, "Yoruba data for research", context={"country": "NG"},
                    **auth_for(outsider))  # fmt: skip
-    assert response.json()["datasets"][0]["access"]["action"] == "download"
+    assert response.json()["datasets"][0]["access"]["action"] == "request"
 
 
 def test_a_member_is_told_they_can_download(client, organization, member, auth_for):
@@ -273,3 +276,56 @@ def test_a_question_without_a_subject_asks_for_one(client, catalogue):
     body = ask(client, "hello there").json()
     assert body["datasets"] == []
     assert "language" in body["reply"]
+
+
+def test_numbers_too_large_for_a_price_or_size_are_just_words(client, catalogue):
+    for text in ["swahili under $" + "9" * 400, "swahili at least " + "9" * 400 + " gb"]:
+        assert ask(client, text).status_code == 200
+
+
+def test_a_conversation_too_long_in_all_is_refused(client):
+    body = {"messages": [{"role": "user", "content": "swahili " * 490}] * 6}
+    response = client.post(URL, json.dumps(body), content_type="application/json")
+    assert response.status_code == 400
+    assert "conversation is longer" in response.json()["error"]
+
+
+def test_what_a_signed_in_user_holds_decides_the_answer(
+    client, catalogue, outsider, owner, auth_for
+):
+    from steward.access.services import request_access, revoke_grant
+
+    studio = catalogue["ha-paid"]
+    request = request_access(
+        studio,
+        user=outsider,
+        data={"purpose": "research", "country": "KE", "organizationType": "academic",
+              "intendedUse": "Training a voice.", "acceptTerms": True},
+    )  # fmt: skip
+    headers = auth_for(outsider)
+    access = ask(client, "Hausa text to speech", **headers).json()["datasets"][0]["access"]
+    # Approved at once, not paid yet: pay the grant's price, on the buy page.
+    assert access["action"] == "pay"
+    assert access["priceCents"] == 5250
+    assert access["url"].endswith(f"/datasets/{studio.public_id}/buy")
+    revoke_grant(request.grant, actor=owner, reason="Misuse.")
+    access = ask(client, "Hausa text to speech", **headers).json()["datasets"][0]["access"]
+    assert access["action"] == "unavailable"
+    assert "revoked" in access["text"]
+
+
+def test_terms_asking_for_a_verified_organization_are_requested(client, organization):
+    make_dataset(
+        organization, slug="verified-only", name="Hausa Council Records", locale="ha",
+        usage_policy={"verifiedOrganizationRequired": True},
+    )  # fmt: skip
+    access = ask(client, "Hausa").json()["datasets"][0]["access"]
+    assert access["action"] == "request"
+
+
+def test_a_profile_organization_type_as_the_profile_spells_it(
+    client, catalogue, outsider, auth_for
+):
+    outsider.organization_type = "non-profit"
+    outsider.save(update_fields=["organization_type"])
+    assert ask(client, "Hausa", **auth_for(outsider)).status_code == 200
