@@ -165,7 +165,7 @@ def answer(messages, *, context=None, user=None, limit: int = 5) -> Answer:
     who = _context(context, user)
     said = [m["content"] for m in conversation if m["role"] == "user"]
     request = read_conversation(said, catalogued=catalogued_languages())
-    if request.is_empty and not queries._constrained(request):
+    if request.is_empty and not queries.is_constrained(request):
         return Answer(f"{_prompt_for_more()}\n{_overview()}")
     rerank = None
     if semantic.is_enabled():
@@ -224,7 +224,7 @@ def _access(match: queries.Match, user) -> dict:
         codes = {r.code for r in access.decision.reasons} if access.decision else set()
         if codes & {"approval_required"}:
             text = _("Request access: the organization approves each request.")
-        elif codes & queries._UNSAID:
+        elif codes & queries.UNSAID:
             text = _("Request access, saying what you will use it for and where.")
         else:
             text = _("Request access: requests that meet the terms are approved at once.")

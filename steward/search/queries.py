@@ -35,7 +35,7 @@ TEXT_MATCHES = 1000
 DOWNLOAD, REQUEST, PAY, UNAVAILABLE = "download", "request", "pay", "unavailable"
 # Denials that only mean the person has not said something yet.
 # Verification too: it is decided when someone asks, from their email and website.
-_UNSAID = {
+UNSAID = {
     "country_required",
     "purpose_required",
     "organization_type_required",
@@ -165,7 +165,7 @@ _FIELDS = [
 ]  # fmt: skip
 
 
-def _constrained(request: Request) -> bool:
+def is_constrained(request: Request) -> bool:
     return bool(
         request.formats
         or request.free
@@ -179,7 +179,7 @@ def _constrained(request: Request) -> bool:
 def _candidates(request: Request, languages, tasks) -> list[Dataset]:
     qs = _filtered(request, languages, tasks)
     ids: list[int] = []
-    narrowed = bool(languages or tasks or _constrained(request))
+    narrowed = bool(languages or tasks or is_constrained(request))
     if request.words and narrowed:
         # Within what the filters allow, any dataset with one of the words is a candidate;
         # the scoring below tells them apart.
@@ -249,7 +249,7 @@ def access_for(terms: engine.Policy | None, requester: engine.Requester) -> Acce
     base = terms.price_for(requester)
     total = quote(base, terms.currency, rate).total_price_cents if base else 0
     codes = {reason.code for reason in decision.reasons}
-    if decision.outcome == engine.Outcome.DENIED and not codes <= _UNSAID:
+    if decision.outcome == engine.Outcome.DENIED and not codes <= UNSAID:
         action = UNAVAILABLE
     elif terms.is_open and decision.outcome == engine.Outcome.ALLOWED:
         action = DOWNLOAD
