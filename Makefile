@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install system-deps run test lint fmt check bench bench-transfer bench-policy bench-ledger bench-assistant clean
+.PHONY: install system-deps messages run test lint fmt check bench bench-transfer bench-policy bench-ledger bench-assistant clean
 
 $(BIN)/steward: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Steward needs Python 3.11 or newer")'
@@ -26,10 +26,19 @@ run: install
 	$(BIN)/steward serve --host $(HOST) --port $(PORT)
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser of its
-# own) and the upload script's tests run under Node.js.
+# own), the upload script's tests run under Node.js, and the translation tests and
+# `make messages` need GNU gettext (xgettext, msgmerge, msgfmt).
 system-deps:
-	@command -v chromium >/dev/null && command -v node >/dev/null || \
-	  (apt-get update -qq && apt-get install -y -qq chromium nodejs)
+	@command -v chromium >/dev/null && command -v node >/dev/null && \
+	  command -v msgfmt >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq chromium nodejs gettext)
+
+# After changing a text of the interface: update each language's message file (new texts
+# come in untranslated), then, once translated, compile them. Both files are committed.
+messages: install system-deps
+	cd steward && $(abspath $(BIN))/steward makemessages $(foreach lang,fr es sw ar,-l $(lang)) \
+	  --ignore=tests --add-location=file --no-obsolete
+	cd steward && $(abspath $(BIN))/steward compilemessages
 
 test: install system-deps
 	$(BIN)/pytest

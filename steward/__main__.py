@@ -20,6 +20,8 @@ COMMANDS = [
     ),
     ("apikeys", "Manage API keys: `apikeys create USER [--name N]` prints a new key once."),
     ("import-catalog", "Import datasets from a JSON-lines file in the MDC dataset shape."),
+    ("inspect-archive", "Inspect an archive on disk as an upload is inspected; store nothing."),
+    ("reindex", "Rebuild the search index of every dataset (after upgrades or admin edits)."),
     (
         "submissions",
         "Review submissions: `list [--status S]`, `approve ID`, `reject ID --reason R`.",
@@ -47,7 +49,7 @@ def usage() -> str:
     lines += [f"  {name.ljust(width)}  {text}" for name, text in COMMANDS]
     lines += [
         "",
-        "`steward COMMAND --help` describes a command's options.",
+        "`steward COMMAND --help` describes a command's options; many take --json.",
         "Every Django management command also works (`steward help --commands` lists them).",
         "Settings come from environment variables; see the README.",
     ]

@@ -4,6 +4,7 @@ Errors always come back as JSON `{"error": message, "code": ..., "field": ...}`,
 the shape the MDC clients read."""
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -42,7 +43,7 @@ def on_domain_error(request, exc: DomainError):
 def on_validation_error(request, exc: ValidationError):
     first = exc.errors[0] if exc.errors else {}
     location = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
-    message = first.get("msg", "Invalid input")
+    message = first.get("msg", _("Invalid input"))
     return _error(
         request, 400, f"{location}: {message}" if location else message, "invalid", location
     )
@@ -51,13 +52,16 @@ def on_validation_error(request, exc: ValidationError):
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
     return _error(
-        request, 401, "A valid API key is required (Authorization: Bearer <key>).", "unauthorized"
+        request,
+        401,
+        _("A valid API key is required (Authorization: Bearer <key>)."),
+        "unauthorized",
     )
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return _error(request, 404, str(exc) or "Not found", "not_found")
+    return _error(request, 404, str(exc) or _("Not found"), "not_found")
 
 
 @api.exception_handler(HttpError)

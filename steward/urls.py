@@ -6,6 +6,8 @@ from steward.api import api
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    # set_language: the language switcher in base.html posts here.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("steward.accounts.urls")),
     path("files/", include("steward.storage.urls")),

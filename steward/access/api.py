@@ -1,4 +1,5 @@
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from steward.catalog.models import DatasetFile
@@ -77,7 +78,7 @@ def dataset_policy(request: HttpRequest, dataset_id: str):
     dataset = get_dataset_for(request.user, dataset_id)
     version = services.current_policy(dataset)
     if version is None:
-        raise NotFound("This dataset has no usage policy.")
+        raise NotFound(_("This dataset has no usage policy."))
     base = request.build_absolute_uri("/").rstrip("/")
     body = to_odrl(
         version.terms,
@@ -134,7 +135,7 @@ def list_access_requests(request: HttpRequest):
         dataset = get_dataset_for(request.user, dataset_id)
         if not decides_for(request.user, dataset):
             raise Forbidden(
-                "Only the organization's owners, admins and guardians see its requests.",
+                _("Only the organization's owners, admins and guardians see its requests."),
                 code="not_allowed",
             )
         requests = queries.requests_for_dataset(dataset)
@@ -145,7 +146,9 @@ def list_access_requests(request: HttpRequest):
     for status in statuses:
         if status not in AccessRequest.Status.values:
             raise DomainError(
-                f"status: {status!r} is not one of pending, approved, denied", field="status"
+                _("%(field)s: %(status)r is not one of pending, approved, denied")
+                % {"field": "status", "status": status},
+                field="status",
             )
     if statuses:
         requests = requests.filter(status__in=statuses)
@@ -166,7 +169,11 @@ def _int_param(params, name: str, default: int, low: int, high: int) -> int:
     if raw in (None, ""):
         return default
     if not raw.isdigit() or not low <= int(raw) <= high:
-        raise DomainError(f"{name}: must be a whole number from {low} to {high}", field=name)
+        raise DomainError(
+            _("%(name)s: must be a whole number from %(low)s to %(high)s")
+            % {"name": name, "low": low, "high": high},
+            field=name,
+        )
     return int(raw)
 
 
@@ -269,11 +276,14 @@ def withdraw_version(request: HttpRequest, dataset_id: str, number: int):
     dataset = get_dataset_for(request.user, dataset_id)
     version = dataset.versions.filter(number=number).first()
     if version is None:
-        raise NotFound("This dataset has no such version.")
+        raise NotFound(_("This dataset has no such version."))
     data = json_body(request)
     days = data.get("deadlineDays", services.DELETION_DEADLINE_DAYS)
     if isinstance(days, bool) or not isinstance(days, int):
-        raise DomainError("deadlineDays: must be a whole number of days", field="deadlineDays")
+        raise DomainError(
+            _("%(field)s: must be a whole number of days") % {"field": "deadlineDays"},
+            field="deadlineDays",
+        )
     version = services.withdraw_version(
         version, actor=request.auth, reason=data.get("reason"), deadline_days=days
     )

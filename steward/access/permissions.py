@@ -1,5 +1,7 @@
 """Fetch an access request or a grant and check who may see it, in one step."""
 
+from django.utils.translation import gettext as _
+
 from steward.catalog.models import Dataset
 from steward.lib.errors import NotFound
 from steward.organizations.models import Membership
@@ -31,7 +33,7 @@ def get_request_for(user, public_id: str) -> AccessRequest:
         .first()
     )
     if request is None or not (request.user_id == user.pk or decides_for(user, request.dataset)):
-        raise NotFound("Access request not found")
+        raise NotFound(_("Access request not found"))
     return request
 
 
@@ -43,5 +45,5 @@ def get_grant_for(user, public_id: str) -> Grant:
         .first()
     )
     if grant is None or not (grant.user_id == user.pk or decides_for(user, grant.dataset)):
-        raise NotFound("Grant not found")
+        raise NotFound(_("Grant not found"))
     return grant

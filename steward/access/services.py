@@ -491,7 +491,10 @@ def _clean_choice(value: Any, choices: type, field: str) -> Any:
     except ValueError:
         allowed = ", ".join(c.value for c in choices)
         raise RequestError(
-            f"{field}: {value!r} is not one of {allowed}", code="invalid", field=field
+            _("%(field)s: %(value)r is not one of %(allowed)s")
+            % {"field": field, "value": value, "allowed": allowed},
+            code="invalid",
+            field=field,
         ) from None
 
 
@@ -499,19 +502,28 @@ def _clean_text(value: Any, field: str, limit: int, *, required: bool = False) -
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise RequestError(f"{field}: must be text", code="invalid", field=field)
+        raise RequestError(
+            _("%(field)s: must be text") % {"field": field}, code="invalid", field=field
+        )
     value = value.strip()
     if required and not value:
-        raise RequestError(f"{field}: this field is required", code="required", field=field)
+        raise RequestError(
+            _("%(field)s: this field is required") % {"field": field}, code="required", field=field
+        )
     if len(value) > limit:
-        raise RequestError(f"{field}: at most {limit} characters", code="too_long", field=field)
+        raise RequestError(
+            _("%(field)s: at most %(limit)s characters") % {"field": field, "limit": limit},
+            code="too_long",
+            field=field,
+        )
     return value
 
 
 def _clean_country(value: Any) -> str:
     if not isinstance(value, str) or value.strip().upper() not in COUNTRIES:
         raise RequestError(
-            f"country: {value!r} is not an ISO 3166-1 alpha-2 country code (e.g. KE, FR)",
+            _("%(field)s: %(value)r is not an ISO 3166-1 alpha-2 country code (e.g. KE, FR)")
+            % {"field": "country", "value": value},
             code="invalid",
             field="country",
         )
@@ -528,7 +540,8 @@ def _clean_website(value: Any) -> str:
         URLValidator(schemes=["http", "https"])(website)
     except ValidationError:
         raise RequestError(
-            f"organizationWebsite: {value!r} is not a web address",
+            _("%(field)s: %(value)r is not a web address")
+            % {"field": "organizationWebsite", "value": value},
             code="invalid",
             field="organizationWebsite",
         ) from None
@@ -540,14 +553,16 @@ def _clean_answers(value: Any, questions) -> dict[str, str]:
         value = {}
     if not isinstance(value, dict):
         raise RequestError(
-            "answers: must be an object of question id to answer", code="invalid", field="answers"
+            _("%(field)s: must be an object of question id to answer") % {"field": "answers"},
+            code="invalid",
+            field="answers",
         )
     known = {q.id: q for q in questions}
     answers = {}
     for key, answer in value.items():
         if key not in known:
             raise RequestError(
-                f"answers.{key}: this dataset asks no such question",
+                _("answers.%(key)s: this dataset asks no such question") % {"key": key},
                 code="unknown_question",
                 field=f"answers.{key}",
             )
@@ -555,7 +570,8 @@ def _clean_answers(value: Any, questions) -> dict[str, str]:
     for question in questions:
         if question.required and not answers.get(question.id):
             raise RequestError(
-                f"answers.{question.id}: this question must be answered ({question.text})",
+                _("answers.%(id)s: this question must be answered (%(text)s)")
+                % {"id": question.id, "text": question.text},
                 code="required",
                 field=f"answers.{question.id}",
             )
@@ -644,13 +660,13 @@ def request_access(
     taken at once; otherwise the request waits for the organization."""
     if data.get("acceptTerms") is not True:
         raise RequestError(
-            "acceptTerms: you must accept the dataset's terms (true)",
+            _("%(field)s: you must accept the dataset's terms (true)") % {"field": "acceptTerms"},
             code="terms_not_accepted",
             field="acceptTerms",
         )
     _require_available(dataset)
     if dataset.visibility == Visibility.PRIVATE:
-        raise NotFound("Dataset not found")
+        raise NotFound(_("Dataset not found"))
     if role_of(user, dataset.organization) is not None:
         raise RequestError(
             _(
@@ -661,7 +677,7 @@ def request_access(
         )
     version = current_policy(dataset)
     if version is None:
-        raise NotFound("Dataset not found")
+        raise NotFound(_("Dataset not found"))
     terms = version.terms
     purpose = _clean_choice(data.get("purpose"), Purpose, "purpose")
     country = _clean_country(data.get("country"))
@@ -676,10 +692,10 @@ def request_access(
     if ip_country and ip_country != country:
         raise RequestError(
             _(
-                "country: you declared %(declared)s, but you are connecting from %(seen)s. Declare"
-                " the country where you will use the data, from there."
+                "%(field)s: you declared %(declared)s, but you are connecting from %(seen)s. "
+                "Declare the country where you will use the data, from there."
             )
-            % {"declared": country, "seen": ip_country},
+            % {"field": "country", "declared": country, "seen": ip_country},
             code="country_mismatch",
             field="country",
         )
@@ -942,7 +958,7 @@ def renew_grant(
     user = getattr(actor, "user", actor)
     if accept_terms is not True:
         raise RequestError(
-            "acceptTerms: you must accept the dataset's terms (true)",
+            _("%(field)s: you must accept the dataset's terms (true)") % {"field": "acceptTerms"},
             code="terms_not_accepted",
             field="acceptTerms",
         )
@@ -951,7 +967,7 @@ def renew_grant(
     with transaction.atomic():
         grant = _lock_grant(grant)
         if grant.user_id != user.pk:
-            raise NotFound("Grant not found")
+            raise NotFound(_("Grant not found"))
         if grant.revoked_at is not None:
             raise Forbidden(_("A revoked grant cannot be renewed."), code="grant_revoked")
         if grant.expires_at is None:
@@ -966,7 +982,8 @@ def renew_grant(
         terms = version.terms
         if terms.renewal_report_required and not report:
             raise RequestError(
-                "usageReport: tell the community what you built with the data",
+                _("%(field)s: tell the community what you built with the data")
+                % {"field": "usageReport"},
                 code="required",
                 field="usageReport",
             )
@@ -1054,7 +1071,9 @@ def withdraw_version(
     reason = _clean_text(reason, "reason", REQUEST_TEXT_LIMIT, required=True)
     if not 1 <= deadline_days <= 365:
         raise RequestError(
-            "deadlineDays: must be from 1 to 365", code="invalid", field="deadlineDays"
+            _("%(field)s: must be from 1 to 365") % {"field": "deadlineDays"},
+            code="invalid",
+            field="deadlineDays",
         )
     now = timezone.now()
     deadline = now + timedelta(days=deadline_days)
@@ -1123,7 +1142,7 @@ def confirm_deletion(notice: DeletionRequest, *, actor) -> DeletionRequest:
             .get(pk=notice.pk)
         )
         if notice.user_id != user.pk:
-            raise NotFound("Not found")
+            raise NotFound(_("Not found"))
         if notice.confirmed_at is not None:
             return notice
         notice.confirmed_at = timezone.now()

@@ -27,6 +27,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from steward.catalog.models import Dataset
@@ -196,7 +197,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
             byte_range = parse_range(request.headers["Range"], size)
         except Unsatisfiable:
             return _error(
-                "The requested range starts after the end of the file.",
+                _("The requested range starts after the end of the file."),
                 "range_not_satisfiable",
                 416,
                 Content_Range=f"bytes */{size}",
@@ -234,7 +235,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
     try:
         file = get_store().path(target.key).open("rb")
     except FileNotFoundError:
-        return _error("The file is missing from storage.", "file_missing", 404)
+        return _error(_("The file is missing from storage."), "file_missing", 404)
     # FileResponse hands the file to the server's wsgi.file_wrapper (zero-copy sendfile on
     # gunicorn); without one it streams BLOCK_SIZE reads. Memory stays constant either way.
     response = FileResponse(_RangeFile(file, start, length), status=status)
@@ -281,7 +282,7 @@ def request_access(request: HttpRequest, dataset_id: str) -> HttpResponse:
     context = {
         "dataset": dataset,
         "terms": terms,
-        "sentences": describe(terms, country_name=country_name),
+        "sentences": describe(terms, country_name=country_name, gettext=_, ngettext=ngettext),
     }
     if role_of(user, dataset.organization) is not None:
         return render(request, "access/request_new.html", {**context, "is_member": True})
@@ -422,7 +423,7 @@ def _get_deciding_organization(user, slug: str) -> Organization:
     organization = get_organization_for(user, slug)
     membership = Membership.objects.get(organization=organization, user=user)
     if not (membership.is_guardian or DECIDE_ACCESS in CAPABILITIES[membership.role]):
-        raise PermissionDenied("Only owners, admins and guardians answer access requests.")
+        raise PermissionDenied(_("Only owners, admins and guardians answer access requests."))
     return organization
 
 

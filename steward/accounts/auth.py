@@ -4,6 +4,7 @@ signed-in browser session, so the web form can upload the way the SDK does."""
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
@@ -44,7 +45,7 @@ class BrowserSessionAuth(SessionAuth):
             if exc.status_code != 403:
                 raise
             raise Forbidden(
-                "The CSRF token is missing or wrong: reload the page and try again.",
+                _("The CSRF token is missing or wrong: reload the page and try again."),
                 code="csrf_failed",
             ) from None
 

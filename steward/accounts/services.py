@@ -55,18 +55,22 @@ def create_user(
     email = email.strip().lower()
     if not username or len(username) > 150:
         raise AccountError(
-            "A username of 1 to 150 characters is required.",
+            _("A username of 1 to 150 characters is required."),
             code="invalid_username",
             field="username",
         )
     with transaction.atomic():
         if User.objects.filter(username__iexact=username).exists():
             raise AccountError(
-                f"The username {username!r} is taken.", code="username_taken", field="username"
+                _("The username %(username)r is taken.") % {"username": username},
+                code="username_taken",
+                field="username",
             )
         if User.objects.filter(email__iexact=email).exists():
             raise AccountError(
-                f"The email {email!r} is already registered.", code="email_taken", field="email"
+                _("The email %(email)r is already registered.") % {"email": email},
+                code="email_taken",
+                field="email",
             )
         _check_country(country)
         user = User(
@@ -154,7 +158,9 @@ def get_user(username: str) -> User:
         return User.objects.get(username__iexact=username.strip())
     except User.DoesNotExist:
         raise AccountError(
-            f"No user named {username!r}.", code="unknown_user", field="username"
+            _("No user named %(username)r.") % {"username": username},
+            code="unknown_user",
+            field="username",
         ) from None
 
 

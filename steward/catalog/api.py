@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from steward.accounts.auth import UPLOAD_AUTH
@@ -113,7 +114,7 @@ def create_submission(request: HttpRequest):
     if slug := data.get("organizationSlug"):
         organization = Organization.objects.filter(slug=str(slug)).first()
         if organization is None:
-            raise NotFound("Organization not found")
+            raise NotFound(_("Organization not found"))
     dataset = None
     if dataset_id := data.get("datasetId"):
         dataset = queries.get_dataset_for(request.user, str(dataset_id))
@@ -139,7 +140,7 @@ def update_submission(request: HttpRequest, submission_id: str):
     submission = get_submission_for(request.user, submission_id, edit=True)
     data = json_body(request)
     if not data:
-        raise DomainError("Send at least one field to change.", code="empty")
+        raise DomainError(_("Send at least one field to change."), code="empty")
     return _envelope(services.update_submission(submission, actor=request.auth, data=data))
 
 
@@ -244,7 +245,9 @@ def start_upload(request: HttpRequest):
     submission_id = json_body(request).get("submissionId")
     if not isinstance(submission_id, str) or not submission_id.strip():
         raise DomainError(
-            "submissionId: this field is required", code="required", field="submissionId"
+            _("%(field)s: this field is required") % {"field": "submissionId"},
+            code="required",
+            field="submissionId",
         )
     return _start_upload(request, submission_id, "archive")
 

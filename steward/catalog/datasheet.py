@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
+from django.utils.translation import gettext as _
 
 from steward.lib.errors import DomainError
 from steward.licensing.licences import PREDEFINED
@@ -82,33 +83,41 @@ def _clean(f: Field, value: Any) -> Any:
         if value is None:
             return False
         if not isinstance(value, bool):
-            raise fail("must be true or false")
+            raise fail(_("must be true or false"))
         return value
     if f.kind == "int":
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            raise fail("must be a whole number of cents")
+            raise fail(_("must be a whole number of cents"))
         return value
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise fail("must be a string")
+        raise fail(_("must be a string"))
     value = value.strip()
     if f.max_length and len(value) > f.max_length:
-        raise fail(f"is {len(value)} characters long; the limit is {f.max_length}", "too_long")
+        raise fail(
+            _("is %(length)s characters long; the limit is %(max_length)s")
+            % {"length": len(value), "max_length": f.max_length},
+            "too_long",
+        )
     if not value:
         return ""
     if f.kind == "email":
         try:
             validate_email(value)
         except ValidationError:
-            raise fail(f"{value!r} is not a valid email address", "invalid_email") from None
+            raise fail(
+                _("%(value)r is not a valid email address") % {"value": value}, "invalid_email"
+            ) from None
     elif f.kind == "url":
         try:
             URLValidator(schemes=["http", "https"])(value)
         except ValidationError:
-            raise fail(f"{value!r} is not a valid http(s) URL", "invalid_url") from None
+            raise fail(
+                _("%(value)r is not a valid http(s) URL") % {"value": value}, "invalid_url"
+            ) from None
     elif f.kind == "locale":
         try:
             return normalize_locale(value)
@@ -116,14 +125,24 @@ def _clean(f: Field, value: Any) -> Any:
             raise fail(str(exc), "invalid_locale") from None
     elif f.kind == "task":
         if value not in Task.values:
-            raise fail(f"{value!r} is not one of {', '.join(Task.values)}", "invalid_task")
+            raise fail(
+                _("%(value)r is not one of %(values)s")
+                % {"value": value, "values": ", ".join(Task.values)},
+                "invalid_task",
+            )
     elif f.kind == "visibility":
         if value not in Visibility.values:
-            raise fail(f"{value!r} is not one of public, restricted, private", "invalid_visibility")
+            raise fail(
+                _("%(value)r is not one of public, restricted, private") % {"value": value},
+                "invalid_visibility",
+            )
     elif f.kind == "currency":
         value = value.lower()
         if value not in CURRENCIES:
-            raise fail(f"{value!r} is not a supported currency (usd)", "invalid_currency")
+            raise fail(
+                _("%(value)r is not a supported currency (usd)") % {"value": value},
+                "invalid_currency",
+            )
     return value
 
 
@@ -152,13 +171,19 @@ def _check_consistency(sheet: dict[str, Any], *, draft: bool = False) -> None:
             sheet["currency"] = sheet["currency"] or "usd"
         elif price is None:
             raise DatasheetError(
-                "basePriceCents: a paid dataset needs a price",
+                _("%(field)s: a paid dataset needs a price") % {"field": "basePriceCents"},
                 code="invalid_price",
                 field="basePriceCents",
             )
         if price is not None and not MIN_PRICE_CENTS <= price <= MAX_PRICE_CENTS:
             raise DatasheetError(
-                f"basePriceCents: {price} is outside {MIN_PRICE_CENTS}..{MAX_PRICE_CENTS}",
+                _("%(field)s: %(price)s is outside %(min_price_cents)s..%(max_price_cents)s")
+                % {
+                    "field": "basePriceCents",
+                    "price": price,
+                    "min_price_cents": MIN_PRICE_CENTS,
+                    "max_price_cents": MAX_PRICE_CENTS,
+                },
                 code="invalid_price",
                 field="basePriceCents",
             )
@@ -166,7 +191,8 @@ def _check_consistency(sheet: dict[str, Any], *, draft: bool = False) -> None:
     else:
         if sheet["base_price_cents"] not in (None, 0):
             raise DatasheetError(
-                "basePriceCents: a free dataset cannot have a price (set isPaid to true)",
+                _("%(field)s: a free dataset cannot have a price (set isPaid to true)")
+                % {"field": "basePriceCents"},
                 code="invalid_price",
                 field="basePriceCents",
             )
@@ -184,7 +210,9 @@ def require_publishable(sheet: dict[str, Any]) -> None:
     for name, api_name in (("name", "name"), ("locale", "locale")):
         if not sheet.get(name):
             raise DatasheetError(
-                f"{api_name}: this field is required", code="required", field=api_name
+                _("%(field)s: this field is required") % {"field": api_name},
+                code="required",
+                field=api_name,
             )
 
 

@@ -7,11 +7,13 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from steward.accounts.forms import country_choices
-from steward.lib.errors import DomainError
+from steward.lib.errors import DomainError, without_field_name
+from steward.lib.money import format_money
 from steward.licensing.describe import describe
 from steward.licensing.document import MAX_GRANT_DAYS, MAX_GUARDIANS, MAX_LICENCE_TEXT, MAX_TEXT
 from steward.licensing.engine import Approval, GeographyMode, OrganizationType, Policy, Purpose
@@ -71,12 +73,7 @@ def add_domain_error(form: forms.Form, exc: DomainError, field: str | None = Non
     if field not in form.fields:
         form.add_error(None, exc.message)
         return
-    # Service messages start with the API field name ("pointOfContactEmail: ..."), which
-    # the form shows next to the field anyway.
-    message = exc.message
-    if exc.field and message.startswith(f"{exc.field}: "):
-        message = message[len(exc.field) + 2 :]
-    form.add_error(field, message)
+    form.add_error(field, without_field_name(exc))
 
 
 class StepForm(forms.Form):
@@ -199,7 +196,9 @@ WHERE_CHOICES = [(INSIDE, _("In these places")), (OUTSIDE, _("Outside these plac
 
 def place_choices() -> list[tuple[Any, list[tuple[str, str]]]]:
     """What a policy may name as a place: regions (regions.py), then countries by name."""
-    regions = [(code, _capitalised(REGION_NAMES[code].removeprefix("the "))) for code in REGIONS]
+    regions = [
+        (code, _capitalised(gettext(REGION_NAMES[code]).removeprefix("the "))) for code in REGIONS
+    ]
     # country_choices() starts with its "Choose a country" prompt.
     return [(_("Regions"), regions), (_("Countries"), country_choices()[1:])]
 
@@ -234,7 +233,12 @@ def _price_range_error(dollars: Decimal, *, free_allowed: bool) -> forms.Validat
         else _("Enter a price from %(low)s to %(high)s US dollars.")
     )
     return forms.ValidationError(
-        message, params={"low": f"{low:.2f}", "high": f"{high:,.2f}"}, code="price_range"
+        message,
+        params={
+            "low": number_format(low, 2, force_grouping=True),
+            "high": number_format(high, 2, force_grouping=True),
+        },
+        code="price_range",
     )
 
 
@@ -697,7 +701,7 @@ class UsagePolicyForm(forms.Form):
             add_domain_error(self, exc)
             return
         name, prefix = self.policy_field(exc.field)
-        message = exc.message.removeprefix(f"{exc.field}: ")
+        message = without_field_name(exc)
         self.add_error(name, f"{prefix}{message}" if name else exc.message)
 
     def policy_groups(self) -> list[dict[str, Any]]:
@@ -1019,7 +1023,7 @@ def _display(field: forms.Field, value: Any) -> Any:
     if isinstance(field, forms.ChoiceField):
         return dict(field.choices).get(value, value)
     if isinstance(field, forms.DecimalField):
-        return f"USD {value:,.2f}"
+        return format_money(int(value * 100), "usd")
     return value
 
 
@@ -1051,6 +1055,8 @@ def datasheet_summary(submission: Submission) -> list[dict[str, Any]]:
                     "value": value,
                     "is_empty": value == "",
                     "is_long": isinstance(field.widget, forms.Textarea),
+                    # Written by the community, in the dataset's language.
+                    "is_content": isinstance(field, forms.CharField),
                 }
             )
         if isinstance(form, UsagePolicyForm):
@@ -1071,7 +1077,12 @@ def datasheet_summary(submission: Submission) -> list[dict[str, Any]]:
 def plain_terms(policy: Policy) -> list[str]:
     """The policy in plain sentences, with country names in the active language."""
     names = dict(country_choices()[1:])  # without the "Choose a country" prompt
-    return describe(policy, country_name=lambda code: names.get(code, code))
+    return describe(
+        policy,
+        country_name=lambda code: names.get(code, code),
+        gettext=gettext,
+        ngettext=ngettext,
+    )
 
 
 def _plain_terms_of(submission: Submission) -> list[str]:

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext as _
+
 from steward.lib.errors import Forbidden, Gone, NotFound
 from steward.organizations.permissions import SUBMIT, can
 from steward.storage.models import Upload
@@ -15,12 +17,12 @@ def get_submission_for(user, public_id: str, *, edit: bool = False) -> Submissio
         .first()
     )
     if submission is None:
-        raise NotFound("Submission not found")
+        raise NotFound(_("Submission not found"))
     if submission.deleted_at is not None:
-        raise Gone("This submission was deleted.", code="deleted")
+        raise Gone(_("This submission was deleted."), code="deleted")
     member = can(user, submission.organization, SUBMIT)
     if not member and not (user.is_staff and not edit):
-        raise Forbidden("This submission belongs to another organization.", code="not_yours")
+        raise Forbidden(_("This submission belongs to another organization."), code="not_yours")
     return submission
 
 
@@ -34,7 +36,7 @@ def get_upload_for(
         submission = get_submission_for(user, submission_id, edit=True)
     upload = Upload.objects.filter(public_id=public_id.strip(), purpose=purpose).first()
     if upload is None or (submission_id is not None and upload.reference != submission.public_id):
-        raise NotFound("Upload not found")
+        raise NotFound(_("Upload not found"))
     if submission_id is None:
         submission = get_submission_for(user, upload.reference, edit=True)
     return submission, upload

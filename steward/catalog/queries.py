@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Count, F, Max, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from steward.lib.errors import DomainError, Gone, NotFound
 from steward.lib.text import words
@@ -63,9 +64,13 @@ def _positive_int(params: QueryDict, name: str, default: int, maximum: int) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise QueryError(name, f"{raw!r} is not a whole number") from None
+        raise QueryError(name, _("%(raw)r is not a whole number") % {"raw": raw}) from None
     if not 1 <= value <= maximum:
-        raise QueryError(name, f"must be between 1 and {maximum}, not {value}")
+        raise QueryError(
+            name,
+            _("must be between 1 and %(maximum)s, not %(value)s")
+            % {"maximum": maximum, "value": value},
+        )
     return value
 
 
@@ -82,14 +87,22 @@ def parse_dataset_query(params: QueryDict) -> DatasetQuery:
     query = DatasetQuery()
     query.q = " ".join(params.get("q", "").split())
     if len(query.q) > MAX_QUERY_LENGTH:
-        raise QueryError("q", f"is longer than {MAX_QUERY_LENGTH} characters")
+        raise QueryError(
+            "q",
+            _("is longer than %(max_query_length)s characters")
+            % {"max_query_length": MAX_QUERY_LENGTH},
+        )
     query.limit = _positive_int(params, "limit", DEFAULT_LIMIT, MAX_LIMIT)
     query.page = _positive_int(params, "page", 1, MAX_PAGE)
     # A well-formed value that no dataset carries matches nothing (as MDC does);
     # only a value that cannot be a task or a language tag at all is an error.
     for task in _values(params, "task"):
         if len(task) > 10 or not _TASK_SHAPE.match(task):
-            raise QueryError("task", f"{task!r} is not a task (one of {', '.join(Task.values)})")
+            raise QueryError(
+                "task",
+                _("%(task)r is not a task (one of %(values)s)")
+                % {"task": task, "values": ", ".join(Task.values)},
+            )
         query.tasks.append(task.upper())
     for locale in _values(params, "locale"):
         try:
@@ -103,20 +116,32 @@ def parse_dataset_query(params: QueryDict) -> DatasetQuery:
     query.organizations = [v.lower() for v in _values(params, "organization")]
     pricing = params.get("pricing", "")
     if pricing not in ("", "free", "compensated"):
-        raise QueryError("pricing", f"{pricing!r} is not 'free' or 'compensated'")
+        raise QueryError(
+            "pricing", _("%(pricing)r is not 'free' or 'compensated'") % {"pricing": pricing}
+        )
     query.pricing = pricing
     query.has_sample = params.get("sample", "") not in ("", "false", "0")
     upload_date = params.get("uploadDate", "")
     if upload_date and upload_date not in UPLOAD_DATES:
-        raise QueryError("uploadDate", f"{upload_date!r} is not one of {', '.join(UPLOAD_DATES)}")
+        raise QueryError(
+            "uploadDate",
+            _("%(upload_date)r is not one of %(values)s")
+            % {"upload_date": upload_date, "values": ", ".join(UPLOAD_DATES)},
+        )
     query.upload_date = upload_date
     sort = params.get("sort", "")
     if sort and sort not in SORTS:
-        raise QueryError("sort", f"{sort!r} is not one of {', '.join(sorted(SORTS))}")
+        raise QueryError(
+            "sort",
+            _("%(sort)r is not one of %(values)s")
+            % {"sort": sort, "values": ", ".join(sorted(SORTS))},
+        )
     query.sort = sort or ("relevance" if query.q else "newest")
     direction = params.get("sortDirection", "")
     if direction not in ("", "asc", "desc"):
-        raise QueryError("sortDirection", f"{direction!r} is not 'asc' or 'desc'")
+        raise QueryError(
+            "sortDirection", _("%(direction)r is not 'asc' or 'desc'") % {"direction": direction}
+        )
     query.descending = direction != "asc" if direction else query.sort != "name"
     return query
 
@@ -388,16 +413,16 @@ def list_filter_values() -> dict[str, list[str]]:
 def _find_dataset(id_or_slug: str) -> Dataset:
     value = id_or_slug.strip()
     if not value or len(value) > 120:
-        raise NotFound("Dataset not found")
+        raise NotFound(_("Dataset not found"))
     dataset = (
         Dataset.objects.select_related("organization", "language", "current_version")
         .filter(Q(public_id=value) | Q(slug=value.lower()))
         .first()
     )
     if dataset is None:
-        raise NotFound("Dataset not found")
+        raise NotFound(_("Dataset not found"))
     if dataset.status == Dataset.Status.REMOVED:
-        raise Gone(dataset.removal_reason or "This dataset has been taken down.", code="removed")
+        raise Gone(dataset.removal_reason or _("This dataset has been taken down."), code="removed")
     return dataset
 
 
@@ -415,7 +440,7 @@ def get_dataset_for(user, id_or_slug: str) -> Dataset:
     Private datasets are shown only to members of their organization."""
     dataset = _find_dataset(id_or_slug)
     if dataset.visibility == "private" and not _is_member(user, dataset):
-        raise NotFound("Dataset not found")
+        raise NotFound(_("Dataset not found"))
     return dataset
 
 
@@ -430,7 +455,7 @@ def get_api_dataset_for(user, id_or_slug: str) -> tuple[Dataset, bool]:
     if dataset.visibility != "private" or _is_member(user, dataset):
         return dataset, True
     if id_or_slug.strip() != dataset.public_id:
-        raise NotFound("Dataset not found")
+        raise NotFound(_("Dataset not found"))
     return dataset, False
 
 

@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from steward.accounts.models import User
 from steward.audit.services import record
@@ -51,8 +52,11 @@ def validate_slug(slug: str) -> str:
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS or ".." in slug:
         raise CatalogError(
-            f"slug: {slug!r} is not a valid slug"
-            " (1 to 120 lower-case letters, digits, '.', '_' and '-')",
+            _(
+                "%(field)s: %(slug)r is not a valid slug (1 to 120 lower-case letters, digits, "
+                "'.', '_' and '-')"
+            )
+            % {"field": "slug", "slug": slug},
             code="invalid_slug",
             field="slug",
         )
@@ -118,7 +122,7 @@ def _languages_by_code(codes: set[str]) -> dict[str, Language]:
     for code in codes - found.keys():
         info = language_info(code)
         if info is not None:
-            found[code], _ = Language.objects.get_or_create(
+            found[code], _created = Language.objects.get_or_create(
                 code=info.code,
                 defaults={"iso639_3": info.iso639_3, "name": info.name, "autonym": info.autonym},
             )
@@ -178,13 +182,15 @@ def _prepare(
     language = languages.get(code)
     if language is None:
         raise CatalogError(
-            f"locale: no language {code!r} is known", code="unknown_language", field="locale"
+            _("%(field)s: no language %(code)r is known") % {"field": "locale", "code": code},
+            code="unknown_language",
+            field="locale",
         )
     files = files or VersionFiles()
     for name in (files.archive_name, files.sample_name):
         if name and ("/" in name or name.startswith(".") or not name.endswith((".tar.gz", ".tgz"))):
             raise CatalogError(
-                f"{name!r} must be a bare .tar.gz or .tgz file name",
+                _("%(name)r must be a bare .tar.gz or .tgz file name") % {"name": name},
                 code="not_an_archive",
                 field="filename",
             )
@@ -226,14 +232,18 @@ def publish_dataset(
     """Create a dataset whose version 1, built from a cleaned datasheet, is published under
     `usage_policy` (a policy document; by default the one its MDC fields describe)."""
     if not organization.is_approved:
-        raise CatalogError("Only an approved organization may publish.", code="not_approved")
+        raise CatalogError(_("Only an approved organization may publish."), code="not_approved")
     slug = validate_slug(slug) if slug else slug_for(sheet["name"])
     policy, sheet = policy_for(usage_policy or {}, sheet)
     prepared = _prepare(sheet, files, _languages_by_code({language_code(sheet["locale"])}))
     now = timezone.now()
     with transaction.atomic():
         if Dataset.objects.filter(slug=slug).exists():
-            raise CatalogError(f"slug: {slug!r} is taken", code="slug_taken", field="slug")
+            raise CatalogError(
+                _("%(field)s: %(slug)r is taken") % {"field": "slug", "slug": slug},
+                code="slug_taken",
+                field="slug",
+            )
         terms = set_terms(None, organization=organization, terms=policy, actor=actor)
         dataset = Dataset(
             public_id=new_public_id(),
@@ -331,9 +341,11 @@ def _parse_import_line(number: int, text: str, report: ImportReport) -> _ImportL
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        raise CatalogError(
+            _("not valid JSON (%(msg)s at column %(colno)s)") % {"msg": exc.msg, "colno": exc.colno}
+        ) from None
     if not isinstance(data, dict):
-        raise CatalogError("a line must hold one JSON object")
+        raise CatalogError(_("a line must hold one JSON object"))
     for key in data:
         if (
             key not in BY_API_NAME
@@ -349,15 +361,21 @@ def _parse_import_line(number: int, text: str, report: ImportReport) -> _ImportL
     org = data.get("organization")
     if not isinstance(org, dict) or not isinstance(org.get("slug") or org.get("name"), str):
         raise CatalogError(
-            "organization: an object with a slug and a name is required", field="organization"
+            _("%(field)s: an object with a slug and a name is required")
+            % {"field": "organization"},
+            field="organization",
         )
     org_name = str(org.get("name") or org.get("slug")).strip()
     org_slug = str(org.get("slug") or slugify(org_name)).strip().lower()
     if not isinstance(data.get("name"), str):
-        raise CatalogError("name: this field is required", code="required", field="name")
+        raise CatalogError(
+            _("%(field)s: this field is required") % {"field": "name"},
+            code="required",
+            field="name",
+        )
     slug_value = data.get("slug")
     if slug_value is not None and not isinstance(slug_value, str):
-        raise CatalogError("slug: must be a string", field="slug")
+        raise CatalogError(_("%(field)s: must be a string") % {"field": "slug"}, field="slug")
     sheet = clean_datasheet(
         {k: v for k, v in data.items() if v is not None or k == "basePriceCents"}
     )
@@ -560,7 +578,7 @@ def _organization_for_new_submission(user, organization: Organization | None) ->
 
     if organization is not None:
         if not can(user, organization, SUBMIT):
-            raise Forbidden("You are not a member of this organization.", code="not_a_member")
+            raise Forbidden(_("You are not a member of this organization."), code="not_a_member")
         candidates = [organization]
     else:
         memberships = Membership.objects.filter(user=user).select_related("organization")
@@ -568,13 +586,15 @@ def _organization_for_new_submission(user, organization: Organization | None) ->
     approved = [org for org in candidates if org.is_approved]
     if not approved:
         raise Forbidden(
-            "Your organization is not approved to upload datasets yet. Apply for an organization,"
-            " or wait until the platform has reviewed it.",
+            _(
+                "Your organization is not approved to upload datasets yet. Apply for an"
+                " organization, or wait until the platform has reviewed it."
+            ),
             code="not_approved",
         )
     if len(approved) > 1:
         raise SubmissionError(
-            "You belong to several organizations; say which one (organizationSlug).",
+            _("You belong to several organizations; say which one (organizationSlug)."),
             code="organization_required",
             field="organizationSlug",
         )
@@ -598,18 +618,27 @@ def _apply_attestation(submission: Submission, data: dict[str, Any]) -> None:
             value = ""
         if not isinstance(value, str):
             raise SubmissionError(
-                f"{api_name}: must be a string", code="invalid_attestation", field=api_name
+                _("%(field)s: must be a string") % {"field": api_name},
+                code="invalid_attestation",
+                field=api_name,
             )
         value = value.strip()
         if attr == "consent_basis" and value and value not in Submission.ConsentBasis.values:
             raise SubmissionError(
-                f"{api_name}: {value!r} is not one of {', '.join(Submission.ConsentBasis.values)}",
+                _("%(field)s: %(value)r is not one of %(choices)s")
+                % {
+                    "field": api_name,
+                    "value": value,
+                    "choices": ", ".join(Submission.ConsentBasis.values),
+                },
                 code="invalid_attestation",
                 field=api_name,
             )
         if attr == "rights_holder" and len(value) > 500:
             raise SubmissionError(
-                f"{api_name}: the limit is 500 characters", code="too_long", field=api_name
+                _("%(field)s: the limit is 500 characters") % {"field": api_name},
+                code="too_long",
+                field=api_name,
             )
         setattr(submission, attr, value)
 
@@ -654,9 +683,13 @@ def create_submission(
 
     organization = _organization_for_new_submission(user, organization)
     if dataset is not None and dataset.organization_id != organization.pk:
-        raise Forbidden("This dataset belongs to another organization.", code="not_yours")
+        raise Forbidden(_("This dataset belongs to another organization."), code="not_yours")
     if not isinstance(data.get("name"), str) or not data["name"].strip():
-        raise SubmissionError("name: this field is required", code="required", field="name")
+        raise SubmissionError(
+            _("%(field)s: this field is required") % {"field": "name"},
+            code="required",
+            field="name",
+        )
     base = (
         dataset.current_version.datasheet
         if dataset is not None and dataset.current_version
@@ -705,22 +738,27 @@ def update_submission(
     with transaction.atomic():
         submission = _lock_submission(submission)
         if submission.deleted_at is not None:
-            raise Gone("This submission was deleted.", code="deleted")
+            raise Gone(_("This submission was deleted."), code="deleted")
         if not submission.is_editable:
             raise Forbidden(
-                f"This submission is {submission.get_status_display().lower()}"
-                " and can no longer be edited.",
+                _("This submission is %(status)s and can no longer be edited.")
+                % {"status": submission.get_status_display().lower()},
                 code="not_editable",
             )
         if expected_revision is not None and expected_revision != submission.revision:
             raise SubmissionError(
-                "This submission was changed elsewhere since you opened it; reload to see the"
-                " latest version, then make your change again.",
+                _(
+                    "This submission was changed elsewhere since you opened it; reload to see"
+                    " the latest version, then make your change again."
+                ),
                 code="conflict",
             )
         if "slug" in data and data["slug"] not in (None, ""):
             if submission.dataset_id is not None:
-                raise SubmissionError("slug: a new version keeps its dataset's slug", field="slug")
+                raise SubmissionError(
+                    _("%(field)s: a new version keeps its dataset's slug") % {"field": "slug"},
+                    field="slug",
+                )
             submission.slug = validate_slug(str(data["slug"]))
         sheet = clean_datasheet(data, base=submission.datasheet, draft=True)
         submission.usage_policy, submission.datasheet = apply_changes(
@@ -755,8 +793,11 @@ def _transition(submission: Submission, to: str) -> None:
     allowed = SUBMISSION_TRANSITIONS[submission.status]
     if to not in allowed:
         raise SubmissionError(
-            f"A submission that is {submission.get_status_display().lower()} cannot become"
-            f" {Submission.Status(to).label.lower()}.",
+            _("A submission that is %(status)s cannot become %(target)s.")
+            % {
+                "status": submission.get_status_display().lower(),
+                "target": Submission.Status(to).label.lower(),
+            },
             code="illegal_transition",
         )
     submission.status = to
@@ -769,23 +810,27 @@ def submit_submission(submission: Submission, *, actor, agree_to_submit: bool) -
 
     if agree_to_submit is not True:
         raise SubmissionError(
-            "agreeToSubmit: you must confirm that you have the right to submit this dataset"
-            " and that the datasheet is accurate",
+            _(
+                "%(field)s: you must confirm that you have the right to submit this dataset and "
+                "that the datasheet is accurate"
+            )
+            % {"field": "agreeToSubmit"},
             code="not_agreed",
             field="agreeToSubmit",
         )
     with transaction.atomic():
         submission = _lock_submission(submission)
         if submission.deleted_at is not None:
-            raise Gone("This submission was deleted.", code="deleted")
+            raise Gone(_("This submission was deleted."), code="deleted")
         if submission.status == Submission.Status.SUBMITTED:
             return submission  # a repeated submit changes nothing
         if submission.status == Submission.Status.APPROVED:
-            raise Forbidden("This submission is already published.", code="published")
+            raise Forbidden(_("This submission is already published."), code="published")
         missing = missing_for_submission(submission.datasheet)
         if missing:
             raise SubmissionError(
-                f"The submission is incomplete; missing: {', '.join(missing)}",
+                _("The submission is incomplete; missing: %(fields)s")
+                % {"fields": ", ".join(missing)},
                 code="incomplete",
                 field=missing[0],
             )
@@ -807,7 +852,7 @@ def submit_submission(submission: Submission, *, actor, agree_to_submit: bool) -
         )
         _notify_staff(
             submission,
-            f"Submission to review: {submission.name}",
+            _("Submission to review: %(name)s") % {"name": submission.name},
             "catalog/email/submission_submitted.txt",
         )
     return submission
@@ -821,7 +866,7 @@ def withdraw_submission(submission: Submission, *, actor) -> Submission:
         if submission.status == Submission.Status.RETRACTED:
             return submission
         if submission.status == Submission.Status.APPROVED:
-            raise Forbidden("This submission is already published.", code="published")
+            raise Forbidden(_("This submission is already published."), code="published")
         _transition(submission, Submission.Status.RETRACTED)
         submission.save(update_fields=["status", "updated_at"])
         record(
@@ -832,7 +877,7 @@ def withdraw_submission(submission: Submission, *, actor) -> Submission:
         )
         _notify_staff(
             submission,
-            f"Submission withdrawn: {submission.name}",
+            _("Submission withdrawn: %(name)s") % {"name": submission.name},
             "catalog/email/submission_withdrawn.txt",
         )
     return submission
@@ -844,9 +889,9 @@ def delete_submission(submission: Submission, *, actor) -> None:
     with transaction.atomic():
         submission = _lock_submission(submission)
         if submission.deleted_at is not None:
-            raise Gone("This submission was deleted.", code="deleted")
+            raise Gone(_("This submission was deleted."), code="deleted")
         if submission.status == Submission.Status.APPROVED:
-            raise Forbidden("A published submission cannot be deleted.", code="published")
+            raise Forbidden(_("A published submission cannot be deleted."), code="published")
         was_waiting = submission.status in (
             Submission.Status.SUBMITTED,
             Submission.Status.IN_REVIEW,
@@ -863,7 +908,7 @@ def delete_submission(submission: Submission, *, actor) -> None:
         if was_waiting:
             _notify_staff(
                 submission,
-                f"Submission withdrawn: {submission.name}",
+                _("Submission withdrawn: %(name)s") % {"name": submission.name},
                 "catalog/email/submission_withdrawn.txt",
             )
 
@@ -895,11 +940,15 @@ def decide_submission(submission: Submission, *, actor, to: str, reason: str = "
         Submission.Status.EDITS_REQUESTED,
         Submission.Status.REJECTED,
     ):
-        raise SubmissionError(f"{to!r} is not a decision", code="illegal_transition")
+        raise SubmissionError(
+            _("%(value)r is not a decision") % {"value": to}, code="illegal_transition"
+        )
     reason = reason.strip()
     if to != Submission.Status.APPROVED and not reason:
         raise SubmissionError(
-            "reason: say what must change, or why it is rejected", code="required", field="reason"
+            _("%(field)s: say what must change, or why it is rejected") % {"field": "reason"},
+            code="required",
+            field="reason",
         )
     with transaction.atomic():
         submission = _lock_submission(submission)
@@ -931,13 +980,13 @@ def decide_submission(submission: Submission, *, actor, to: str, reason: str = "
             },
         )
         subject = {
-            Submission.Status.APPROVED: "Published",
-            Submission.Status.EDITS_REQUESTED: "Changes requested",
-            Submission.Status.REJECTED: "Not accepted",
+            Submission.Status.APPROVED: _("Published: %(name)s"),
+            Submission.Status.EDITS_REQUESTED: _("Changes requested: %(name)s"),
+            Submission.Status.REJECTED: _("Not accepted: %(name)s"),
         }[to]
         _notify_organization(
             submission,
-            f"{subject}: {submission.name}",
+            subject % {"name": submission.name},
             "catalog/email/submission_decided.txt",
             reason=reason,
         )
@@ -981,7 +1030,9 @@ def remove_dataset(dataset: Dataset, *, actor, reason: str) -> Dataset:
     reason = reason.strip()
     if not reason:
         raise CatalogError(
-            "reason: give the public reason for the takedown", code="required", field="reason"
+            _("%(field)s: give the public reason for the takedown") % {"field": "reason"},
+            code="required",
+            field="reason",
         )
     with transaction.atomic():
         dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
@@ -1032,9 +1083,15 @@ def add_comment(submission: Submission, *, author, body: str) -> Comment:
 
     body = body.strip()
     if not body:
-        raise SubmissionError("body: write a message", code="required", field="body")
+        raise SubmissionError(
+            _("%(field)s: write a message") % {"field": "body"}, code="required", field="body"
+        )
     if len(body) > 10_000:
-        raise SubmissionError("body: the limit is 10,000 characters", code="too_long", field="body")
+        raise SubmissionError(
+            _("%(field)s: the limit is 10,000 characters") % {"field": "body"},
+            code="too_long",
+            field="body",
+        )
     with transaction.atomic():
         comment = Comment.objects.create(
             submission=submission, author=author, body=body, by_staff=author.is_staff
@@ -1058,7 +1115,7 @@ def add_comment(submission: Submission, *, author, body: str) -> Comment:
             )
         send_after_commit(
             recipients,
-            f"New comment on {submission.name}",
+            _("New comment on %(name)s") % {"name": submission.name},
             "catalog/email/comment.txt",
             {"submission": submission, "comment": comment},
         )
@@ -1072,7 +1129,7 @@ def add_comment(submission: Submission, *, author, body: str) -> Comment:
 def _require_accepts_upload(submission: Submission, purpose: str) -> None:
     """Drafts take files; an approved submission takes a new archive for a new version."""
     if submission.deleted_at is not None:
-        raise Gone("This submission was deleted.", code="deleted")
+        raise Gone(_("This submission was deleted."), code="deleted")
     if submission.is_editable:
         return
     if (
@@ -1082,7 +1139,8 @@ def _require_accepts_upload(submission: Submission, purpose: str) -> None:
     ):
         return
     raise Forbidden(
-        f"This submission is {submission.get_status_display().lower()} and no longer takes files.",
+        _("This submission is %(status)s and no longer takes files.")
+        % {"status": submission.get_status_display().lower()},
         code="not_editable",
     )
 
@@ -1270,23 +1328,35 @@ def on_blob_verified(submission: Submission, blob: Blob) -> None:
 
 def _require_verified_files(submission: Submission) -> None:
     """Publication waits until every attached upload's checksum has been verified."""
-    for label, upload in (
-        ("dataset archive", submission.archive_upload),
-        ("sample", submission.sample_upload),
+    for upload, verifying, failed in (
+        (
+            submission.archive_upload,
+            _(
+                "The dataset archive is still being verified; approve the submission once its"
+                " checksum has been checked."
+            ),
+            _(
+                "The dataset archive failed verification (%(failure)s); the organization must"
+                " upload it again."
+            ),
+        ),
+        (
+            submission.sample_upload,
+            _(
+                "The sample is still being verified; approve the submission once its checksum"
+                " has been checked."
+            ),
+            _(
+                "The sample failed verification (%(failure)s); the organization must upload it"
+                " again."
+            ),
+        ),
     ):
         if upload is None or upload.status == Upload.Status.COMPLETED:
             continue
         if upload.status == Upload.Status.VERIFYING:
-            raise SubmissionError(
-                f"The {label} is still being verified; approve the submission once its"
-                " checksum has been checked.",
-                code="file_not_verified",
-            )
-        raise SubmissionError(
-            f"The {label} failed verification ({upload.failure}); the organization must"
-            " upload it again.",
-            code="file_failed",
-        )
+            raise SubmissionError(verifying, code="file_not_verified")
+        raise SubmissionError(failed % {"failure": upload.failure}, code="file_failed")
 
 
 # Inspection: what a stored archive holds and whether it is safe to unpack, found in the
@@ -1319,7 +1389,7 @@ def request_inspection(blob: Blob, *, locale: str = ""):
     commits. A blob inspected already changes nothing."""
     from . import tasks
 
-    inspection, _ = Inspection.objects.get_or_create(
+    inspection, _created = Inspection.objects.get_or_create(
         blob=blob, defaults={"declared_locale": locale}
     )
     if inspection.status == Inspection.Status.PENDING:
@@ -1351,7 +1421,7 @@ def inspect_blob(blob: Blob, *, locale: str = ""):
         .first()
     )
     with transaction.atomic():
-        inspection, _ = Inspection.objects.select_for_update().get_or_create(blob=blob)
+        inspection, _created = Inspection.objects.select_for_update().get_or_create(blob=blob)
         if inspection.finished_at is not None:
             return inspection  # another worker got there first
         inspection.status = result.status
@@ -1381,25 +1451,37 @@ def _require_inspected_files(submission: Submission) -> None:
     """Publication waits until every attached file is inspected, and never publishes one
     the inspection rejected."""
 
-    for label, blob_id in (
-        ("dataset archive", submission.archive_id),
-        ("sample", submission.sample_id),
+    for blob_id, pending, rejected in (
+        (
+            submission.archive_id,
+            _(
+                "The dataset archive is still being inspected; approve the submission once its"
+                " inspection report is ready."
+            ),
+            _(
+                "The dataset archive was rejected by the file inspection: %(reason)s The"
+                " organization must upload a corrected file."
+            ),
+        ),
+        (
+            submission.sample_id,
+            _(
+                "The sample is still being inspected; approve the submission once its"
+                " inspection report is ready."
+            ),
+            _(
+                "The sample was rejected by the file inspection: %(reason)s The organization"
+                " must upload a corrected file."
+            ),
+        ),
     ):
         if blob_id is None:
             continue
         inspection = Inspection.objects.filter(blob_id=blob_id).first()
         if inspection is None or inspection.status == Inspection.Status.PENDING:
-            raise SubmissionError(
-                f"The {label} is still being inspected; approve the submission once its"
-                " inspection report is ready.",
-                code="file_not_inspected",
-            )
+            raise SubmissionError(pending, code="file_not_inspected")
         if inspection.status == Inspection.Status.REJECTED:
-            raise SubmissionError(
-                f"The {label} was rejected by the file inspection: {inspection.reason}"
-                " The organization must upload a corrected file.",
-                code="file_rejected",
-            )
+            raise SubmissionError(rejected % {"reason": inspection.reason}, code="file_rejected")
 
 
 # Terms of use: a published dataset's usage policy changes by new versions, for future
@@ -1425,7 +1507,7 @@ def change_terms(dataset: Dataset, *, actor, usage_policy: dict[str, Any]) -> Po
     dataset's MDC price and visibility (unless private) follow the new terms."""
     if not can(getattr(actor, "user", actor), dataset.organization, MANAGE_TERMS):
         raise Forbidden(
-            "Only owners and admins of its organization change a dataset's terms.",
+            _("Only owners and admins of its organization change a dataset's terms."),
             code="not_a_manager",
         )
     with transaction.atomic():
@@ -1435,7 +1517,7 @@ def change_terms(dataset: Dataset, *, actor, usage_policy: dict[str, Any]) -> Po
             .get(pk=dataset.pk)
         )
         if dataset.status == Dataset.Status.REMOVED:
-            raise Gone("This dataset has been taken down.", code="removed")
+            raise Gone(_("This dataset has been taken down."), code="removed")
         current = dataset.usage_policy.current if dataset.usage_policy else None
         sheet = dataset.current_version.datasheet if dataset.current_version else {}
         doc, mirrored = apply_changes(

@@ -17,6 +17,8 @@ never disagree. Requests for other datasets are checked automatically unless the
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from steward.lib.errors import DomainError
 from steward.licensing import document, engine
 from steward.licensing.licences import PREDEFINED, terms_for
@@ -110,7 +112,9 @@ def apply_changes(
     if usage_policy is not None:
         if not isinstance(usage_policy, dict):
             raise TermsError(
-                "usagePolicy: must be an object", code="invalid_policy", field="usagePolicy"
+                _("%(field)s: must be an object") % {"field": "usagePolicy"},
+                code="invalid_policy",
+                field="usagePolicy",
             )
         doc = {**doc, **usage_policy}
     policy = _parse(doc, sheet)

@@ -526,7 +526,7 @@ def submission_new(request: HttpRequest) -> HttpResponse:
         except (NotFound, Gone):
             raise Http404("Dataset not found") from None
         if not can(request.user, dataset.organization, SUBMIT):
-            raise PermissionDenied("Only members of its organization propose new versions.")
+            raise PermissionDenied(_("Only members of its organization propose new versions."))
         organizations = [dataset.organization]
     else:
         organizations = [o for o in _submitting_organizations(request.user) if o.is_approved]
@@ -702,7 +702,7 @@ def _get_dataset_to_manage(request: HttpRequest, dataset_id: str) -> Dataset:
     except (NotFound, Gone):
         raise Http404("Dataset not found") from None
     if not can(request.user, dataset.organization, MANAGE_TERMS):
-        raise PermissionDenied("Only owners and admins of its organization change its terms.")
+        raise PermissionDenied(_("Only owners and admins of its organization change its terms."))
     return dataset
 
 

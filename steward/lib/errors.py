@@ -4,6 +4,8 @@ Pages turn them into form errors, the API into a 4xx JSON body
 `{"error": message, "code": code, "field": field}`.
 """
 
+import re
+
 
 class DomainError(Exception):
     """A broken domain rule, with a stable snake_case `code` and the `field` it concerns."""
@@ -60,3 +62,12 @@ class Conflict(DomainError):
 
     def __init__(self, message: str, *, code: str = "conflict", field: str | None = None):
         super().__init__(message, code=code, field=field)
+
+
+def without_field_name(exc: DomainError) -> str:
+    """A service's message without the API field name it starts with ("pointOfContactEmail:
+    ..."), which the form shows next to the field anyway. Translations may space the colon
+    ("name : ...")."""
+    if not exc.field:
+        return exc.message
+    return re.sub(rf"^{re.escape(exc.field)}\s*:\s*", "", exc.message, count=1)

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from .errors import DomainError
 
@@ -21,7 +22,8 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         body = request.body
     except RequestDataTooBig:
         raise BodyTooLarge(
-            f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            _("The request body is larger than %(data_upload_max_memory_size)s bytes.")
+            % {"data_upload_max_memory_size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
             code="body_too_large",
         ) from None
     if not body:
@@ -29,7 +31,7 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
-        raise DomainError("The request body is not valid JSON.", code="invalid_json") from None
+        raise DomainError(_("The request body is not valid JSON."), code="invalid_json") from None
     if not isinstance(data, dict):
-        raise DomainError("The request body must be a JSON object.", code="invalid_json")
+        raise DomainError(_("The request body must be a JSON object."), code="invalid_json")
     return data

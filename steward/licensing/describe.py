@@ -1,8 +1,10 @@
-"""A usage policy in plain English: "What you may do with this data", one sentence each.
+"""A usage policy in plain words: "What you may do with this data", one sentence each.
 
 Country names come from the caller (`country_name`), so that this module stays pure: Django
 code passes a lookup such as pycountry's; without one, codes are shown as they are. Region
-names come from regions.py.
+names come from regions.py. The words are English unless the caller passes its translation
+functions (`gettext`, `ngettext`): Django code passes django.utils.translation's, and the
+message catalogues find the texts below by those names.
 
 Each Local Contexts label reads as the community's own words, "TK Non-Commercial (applied by
 the Radio Kinshasa Community): ...", then what its rules mean here (`describe_label`).
@@ -24,138 +26,202 @@ from .engine import (
 )
 from .regions import REGION_NAMES
 
+Gettext = Callable[[str], str]
+Ngettext = Callable[[str, str, int], str]
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a text for the message catalogues; it is translated where it is used."""
+    return message
+
+
+def _same(message: str) -> str:
+    return message
+
+
+def _english_plural(singular: str, plural: str, count: int) -> str:
+    return singular if count == 1 else plural
+
+
 # How a purpose reads after "for".
 PURPOSE_WORDS = {
-    Purpose.RESEARCH: "research",
-    Purpose.EDUCATION: "education",
-    Purpose.NON_COMMERCIAL: "non-commercial purposes",
-    Purpose.COMMERCIAL: "commercial purposes",
+    Purpose.RESEARCH: gettext_noop("research"),
+    Purpose.EDUCATION: gettext_noop("education"),
+    Purpose.NON_COMMERCIAL: gettext_noop("non-commercial purposes"),
+    Purpose.COMMERCIAL: gettext_noop("commercial purposes"),
 }
 # Who an organization type is, in the plural.
 ORGANIZATION_WORDS = {
-    OrganizationType.INDIVIDUAL: "individuals",
-    OrganizationType.ACADEMIC: "academic institutions",
-    OrganizationType.NONPROFIT: "nonprofits",
-    OrganizationType.COMMUNITY: "community organizations",
-    OrganizationType.GOVERNMENT: "government bodies",
-    OrganizationType.COMPANY: "companies",
+    OrganizationType.INDIVIDUAL: gettext_noop("individuals"),
+    OrganizationType.ACADEMIC: gettext_noop("academic institutions"),
+    OrganizationType.NONPROFIT: gettext_noop("nonprofits"),
+    OrganizationType.COMMUNITY: gettext_noop("community organizations"),
+    OrganizationType.GOVERNMENT: gettext_noop("government bodies"),
+    OrganizationType.COMPANY: gettext_noop("companies"),
 }
 
 
-def describe(policy: Policy, *, country_name: Callable[[str], str] = str) -> list[str]:
+def describe(
+    policy: Policy,
+    *,
+    country_name: Callable[[str], str] = str,
+    gettext: Gettext = _same,
+    ngettext: Ngettext = _english_plural,
+) -> list[str]:
     """The policy's terms as plain sentences, most important first."""
+    _ = gettext
 
     def place_names(places: frozenset[str], conjunction: str) -> str:
-        names = [REGION_NAMES.get(code) or country_name(code) for code in places]
+        names = [
+            _(REGION_NAMES[code]) if code in REGION_NAMES else country_name(code) for code in places
+        ]
         names.sort(key=lambda name: name.removeprefix("the ").casefold())
-        return _join(names, conjunction)
+        return _join(names, conjunction, gettext)
 
     def who(audience: Audience) -> str:
-        subject = (
-            _join(
-                [
-                    ORGANIZATION_WORDS[kind]
-                    for kind in OrganizationType
-                    if kind in audience.organization_types
-                ],
-                "and",
-            )
-            or "users"
-        )
+        subject = _join(
+            [
+                _(ORGANIZATION_WORDS[kind])
+                for kind in OrganizationType
+                if kind in audience.organization_types
+            ],
+            "and",
+            gettext,
+        ) or _("users")
         if audience.places:
-            where = "outside" if audience.outside_places else "in"
-            subject += f" {where} {place_names(audience.places, 'or')}"
+            where = (
+                _("%(who)s outside %(places)s")
+                if audience.outside_places
+                else _("%(who)s in %(places)s")
+            )
+            subject = where % {"who": subject, "places": place_names(audience.places, "or")}
         if audience.purposes:
-            purposes = [PURPOSE_WORDS[p] for p in Purpose if p in audience.purposes]
-            subject += f" using it for {_join(purposes, 'or')}"
+            purposes = [_(PURPOSE_WORDS[p]) for p in Purpose if p in audience.purposes]
+            subject = _("%(who)s using it for %(purposes)s") % {
+                "who": subject,
+                "purposes": _join(purposes, "or", gettext),
+            }
         return subject
 
-    sentences = [_purposes_sentence(policy)]
+    def price(cents: int) -> str:
+        return _price(cents, policy.currency) if cents else _("free")
+
+    sentences = [_purposes_sentence(policy, gettext)]
 
     geography = policy.geography
     if geography.mode == GeographyMode.ALLOW:
-        sentences.append(f"Only available in: {place_names(geography.places, 'and')}.")
+        sentences.append(
+            _("Only available in: %(places)s.") % {"places": place_names(geography.places, "and")}
+        )
     elif geography.mode == GeographyMode.DENY:
-        sentences.append(f"Not available in: {place_names(geography.places, 'and')}.")
+        sentences.append(
+            _("Not available in: %(places)s.") % {"places": place_names(geography.places, "and")}
+        )
 
     if policy.price_rules:
         parts = [
-            f"{_price(rule.price_cents, policy.currency)} for {who(rule.audience)}"
+            _("%(price)s for %(who)s")
+            % {"price": price(rule.price_cents), "who": who(rule.audience)}
             for rule in policy.price_rules
         ]
-        parts.append(f"{_price(policy.base_price_cents, policy.currency)} for everyone else")
+        parts.append(_("%(price)s for everyone else") % {"price": price(policy.base_price_cents)})
         sentences.append(_capitalised("; ".join(parts)) + ".")
     elif policy.base_price_cents:
-        sentences.append(f"Price: {_price(policy.base_price_cents, policy.currency)}.")
+        sentences.append(_("Price: %(price)s.") % {"price": price(policy.base_price_cents)})
     else:
-        sentences.append("Free.")
+        sentences.append(_("Free."))
 
     if policy.approval == Approval.MANUAL:
-        sentence = "The organization approves each request"
         if policy.guardians_required > 1:
-            sentence += f" ({policy.guardians_required} approvals needed)"
-        sentences.append(sentence + ".")
+            sentences.append(
+                _("The organization approves each request (%(count)d approvals needed).")
+                % {"count": policy.guardians_required}
+            )
+        else:
+            sentences.append(_("The organization approves each request."))
     elif policy.request_required:
-        sentences.append("You must request access first.")
+        sentences.append(_("You must request access first."))
     if policy.verified_organization_required:
-        sentences.append("Your organization must be verified.")
+        sentences.append(_("Your organization must be verified."))
     if policy.questions:
         count = len(policy.questions)
-        noun = "question" if count == 1 else "questions"
-        sentences.append(f"When you ask for access, you answer {count} {noun}.")
+        sentences.append(
+            ngettext(
+                "When you ask for access, you answer %(count)d question.",
+                "When you ask for access, you answer %(count)d questions.",
+                count,
+            )
+            % {"count": count}
+        )
 
     # The labels' rules are told with their labels, below.
     for rule in policy.licence.rules + policy.rules:
         if rule.effect in (Outcome.DENIED, Outcome.NEEDS_APPROVAL):
             text = rule.reason.strip().rstrip(".")
-            sentences.append(f"{text} ({rule.source})." if rule.source else f"{text}.")
+            sentences.append(
+                _("%(reason)s (%(source)s).") % {"reason": text, "source": rule.source}
+                if rule.source
+                else f"{text}."
+            )
     for label in policy.labels:
-        sentences.extend(describe_label(label))
+        sentences.extend(describe_label(label, gettext=gettext))
 
     if policy.grant_days:
-        unit = "day" if policy.grant_days == 1 else "days"
-        sentences.append(f"Access lasts {policy.grant_days} {unit}.")
+        sentences.append(
+            ngettext(
+                "Access lasts %(count)d day.", "Access lasts %(count)d days.", policy.grant_days
+            )
+            % {"count": policy.grant_days}
+        )
         if policy.renewal_report_required:
-            sentences.append("To renew it, you report how you used the data.")
+            sentences.append(_("To renew it, you report how you used the data."))
     elif policy.renewal_report_required:
-        sentences.append("You report how you used the data.")
+        sentences.append(_("You report how you used the data."))
 
     if policy.attribution:
-        sentences.append(f"Credit: {policy.attribution}")
+        sentences.append(_("Credit: %(attribution)s") % {"attribution": policy.attribution})
 
     licence = policy.licence
     name = licence.name or licence.identifier
     sentences.append(
-        f"Licence: {name} ({licence.identifier})."
+        _("Licence: %(name)s (%(identifier)s).") % {"name": name, "identifier": licence.identifier}
         if licence.name and licence.name != licence.identifier
-        else f"Licence: {name}."
+        else _("Licence: %(name)s.") % {"name": name}
     )
     if licence.attribution:
-        sentences.append("The licence requires attribution.")
+        sentences.append(_("The licence requires attribution."))
     if not licence.commercial_use:
-        sentences.append("The licence does not allow commercial use.")
+        sentences.append(_("The licence does not allow commercial use."))
     if not licence.derivatives:
-        sentences.append("The licence does not allow derivatives.")
+        sentences.append(_("The licence does not allow derivatives."))
     if licence.share_alike:
-        sentences.append("Derivatives must be shared alike, under the same licence.")
+        sentences.append(_("Derivatives must be shared alike, under the same licence."))
 
     if policy.conditions.strip():
-        sentences.append("Further conditions apply: read them before you use the data.")
+        sentences.append(_("Further conditions apply: read them before you use the data."))
     return sentences
 
 
-def describe_label(label: Label) -> list[str]:
+def describe_label(label: Label, *, gettext: Gettext = _same) -> list[str]:
     """A label in plain sentences: its name, who applied it and their text (the label's own
     description when they wrote none), then what its rules mean for a request, if any."""
+    _ = gettext
     kind = label.type
     text = label.text.strip() or kind.description
-    sentences = [f"{kind.name} (applied by {label.community.strip()}): {text}"]
+    sentences = [
+        _("%(label)s (applied by %(community)s): %(text)s")
+        % {"label": kind.name, "community": label.community.strip(), "text": text}
+    ]
     if kind.meaning:
-        sentences.append(f"{kind.meaning.rstrip('.')} ({kind.name}).")
+        sentences.append(
+            _("%(meaning)s (%(label)s).")
+            % {"meaning": kind.meaning.rstrip("."), "label": kind.name}
+        )
     return sentences
 
 
-def _purposes_sentence(policy: Policy) -> str:
+def _purposes_sentence(policy: Policy, gettext: Gettext) -> str:
+    _ = gettext
     # Purposes a rule refuses to everyone (a label's "non-commercial only") are not offered.
     refused = {
         purpose
@@ -167,29 +233,36 @@ def _purposes_sentence(policy: Policy) -> str:
     }
     admitted = admitted_purposes(policy) - refused
     if admitted == frozenset(Purpose):
-        return "You may use it for any purpose."
+        return _("You may use it for any purpose.")
     if not admitted and not refused:
-        return "Nobody may use it: the purposes it is offered for are not allowed by its licence."
+        return _(
+            "Nobody may use it: the purposes it is offered for are not allowed by its licence."
+        )
     if not admitted:
-        return "Nobody may use it: its terms refuse every purpose."
+        return _("Nobody may use it: its terms refuse every purpose.")
     shown = [p for p in Purpose if p in admitted]
     if admitted >= NON_COMMERCIAL_PURPOSES:
         # Research and education are non-commercial: no need to name them too.
         shown = [p for p in shown if p not in (Purpose.RESEARCH, Purpose.EDUCATION)]
-    return f"You may use it for {_join([PURPOSE_WORDS[p] for p in shown], 'and')} only."
+    return _("You may use it for %(purposes)s only.") % {
+        "purposes": _join([_(PURPOSE_WORDS[p]) for p in shown], "and", gettext)
+    }
 
 
 def _price(cents: int, currency: str) -> str:
-    if not cents:
-        return "free"
     return f"{cents // 100:,}.{cents % 100:02d} {currency.upper()}"
 
 
-def _join(words: list[str], conjunction: str) -> str:
-    """ "a", "a and b", "a, b and c"."""
+def _join(words: list[str], conjunction: str, gettext: Gettext) -> str:
+    """ "a", "a and b", "a, b and c" ("or" when `conjunction` is "or")."""
     if len(words) <= 1:
         return "".join(words)
-    return f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+    joined = (
+        gettext("%(items)s and %(last)s")
+        if conjunction == "and"
+        else gettext("%(items)s or %(last)s")
+    )
+    return joined % {"items": ", ".join(words[:-1]), "last": words[-1]}
 
 
 def _capitalised(text: str) -> str:

@@ -90,19 +90,25 @@ REGIONS: dict[str, frozenset[str]] = {
 
 CONTINENTS = ("AFRICA", "AMERICAS", "ASIA", "EUROPE", "OCEANIA")
 
+
+def gettext_noop(message: str) -> str:
+    """Marks a name for the message catalogues; Django code translates it where it is shown."""
+    return message
+
+
 # English names, written to follow "in" or "outside": "Not available in the European Union".
 REGION_NAMES: dict[str, str] = {
-    "AFRICA": "Africa",
-    "AMERICAS": "the Americas",
-    "ASIA": "Asia",
-    "EUROPE": "Europe",
-    "OCEANIA": "Oceania",
-    "NORTHERN_AFRICA": "Northern Africa",
-    "SUB_SAHARAN_AFRICA": "Sub-Saharan Africa",
-    "NORTHERN_AMERICA": "Northern America",
-    "LATIN_AMERICA": "Latin America and the Caribbean",
-    "EU": "the European Union",
-    "EEA": "the European Economic Area",
+    "AFRICA": gettext_noop("Africa"),
+    "AMERICAS": gettext_noop("the Americas"),
+    "ASIA": gettext_noop("Asia"),
+    "EUROPE": gettext_noop("Europe"),
+    "OCEANIA": gettext_noop("Oceania"),
+    "NORTHERN_AFRICA": gettext_noop("Northern Africa"),
+    "SUB_SAHARAN_AFRICA": gettext_noop("Sub-Saharan Africa"),
+    "NORTHERN_AMERICA": gettext_noop("Northern America"),
+    "LATIN_AMERICA": gettext_noop("Latin America and the Caribbean"),
+    "EU": gettext_noop("the European Union"),
+    "EEA": gettext_noop("the European Economic Area"),
 }
 
 

@@ -1,7 +1,9 @@
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from steward.audit.services import record
 from steward.catalog import services as catalog_services
@@ -34,14 +36,19 @@ def review_submission(
 
     Approval needs every applicable checklist item ticked; it publishes a frozen version."""
     if reviewer is not None and not reviewer.is_staff:
-        raise ReviewError("Only platform staff review submissions.", code="not_staff")
+        raise ReviewError(_("Only platform staff review submissions."), code="not_staff")
     if decision not in Review.Decision.values:
-        raise ReviewError(f"decision: {decision!r} is not a decision", field="decision")
+        raise ReviewError(
+            _("%(field)s: %(decision)r is not a decision")
+            % {"field": "decision", "decision": decision},
+            field="decision",
+        )
     checks = {key: bool(checklist.get(key)) for key in applicable_checks(submission)}
     if decision == Review.Decision.APPROVE and not all(checks.values()):
         missing = [key for key, ticked in checks.items() if not ticked]
         raise ReviewError(
-            f"checklist: tick every item before approving (missing: {', '.join(missing)})",
+            _("%(field)s: tick every item before approving (missing: %(values)s)")
+            % {"field": "checklist", "values": ", ".join(missing)},
             code="checklist_incomplete",
             field="checklist",
         )
@@ -74,6 +81,36 @@ def review_queue(status: str | None = None):
     return qs.order_by("submitted_at", "id")
 
 
+@dataclass(frozen=True)
+class QueueAge:
+    """Submissions waiting between `low` and `high` days (high None: or longer)."""
+
+    low: int
+    high: int | None
+    submitted: int
+    in_review: int
+
+
+# How long submissions have waited, in days: the bands of the review queue's chart.
+QUEUE_AGE_BANDS = ((0, 1), (1, 3), (3, 7), (7, 14), (14, 28), (28, None))
+
+
+def review_queue_ages(now=None) -> list[QueueAge]:
+    """How many submissions wait for review in each age band, by status."""
+    now = now or timezone.now()
+    waiting = Submission.objects.filter(
+        deleted_at__isnull=True,
+        status__in=[Submission.Status.SUBMITTED, Submission.Status.IN_REVIEW],
+        submitted_at__isnull=False,
+    ).values_list("status", "submitted_at")
+    counts = {band: [0, 0] for band in QUEUE_AGE_BANDS}
+    for status, submitted_at in waiting:
+        days = (now - submitted_at).total_seconds() / 86400
+        band = next(b for b in QUEUE_AGE_BANDS if b[1] is None or days < b[1])
+        counts[band][status == Submission.Status.IN_REVIEW] += 1
+    return [QueueAge(low, high, *counts[(low, high)]) for low, high in QUEUE_AGE_BANDS]
+
+
 def checklist_labels() -> list[tuple[str, Any]]:
     return list(CHECKLIST)
 
@@ -90,18 +127,22 @@ def report_dataset(dataset, *, reporter, email: str, kind: str, details: str) ->
 
     if kind not in Report.Kind.values:
         raise ReviewError(
-            f"kind: {kind!r} is not one of {', '.join(Report.Kind.values)}", field="kind"
+            _("%(field)s: %(kind)r is not one of %(values)s")
+            % {"field": "kind", "kind": kind, "values": ", ".join(Report.Kind.values)},
+            field="kind",
         )
     details = details.strip()
     if len(details) < 10:
         raise ReviewError(
-            "details: describe the problem (at least 10 characters)",
+            _("%(field)s: describe the problem (at least 10 characters)") % {"field": "details"},
             code="required",
             field="details",
         )
     if len(details) > 10_000:
         raise ReviewError(
-            "details: the limit is 10,000 characters", code="too_long", field="details"
+            _("%(field)s: the limit is 10,000 characters") % {"field": "details"},
+            code="too_long",
+            field="details",
         )
     email = (email or (reporter.email if reporter else "")).strip()
     if reporter is None:
@@ -109,7 +150,8 @@ def report_dataset(dataset, *, reporter, email: str, kind: str, details: str) ->
             validate_email(email)
         except ValidationError:
             raise ReviewError(
-                "email: give an address where we can answer you", field="email"
+                _("%(field)s: give an address where we can answer you") % {"field": "email"},
+                field="email",
             ) from None
     with transaction.atomic():
         report = Report.objects.create(
@@ -127,7 +169,7 @@ def report_dataset(dataset, *, reporter, email: str, kind: str, details: str) ->
         )
         send_after_commit(
             staff,
-            f"Report on {dataset.name}",
+            _("Report on %(name)s") % {"name": dataset.name},
             "moderation/email/report_created.txt",
             {"report": report},
         )
@@ -159,7 +201,7 @@ def take_down(report: Report, *, actor, public_reason: str) -> Report:
         if report.status == Report.Status.TAKEN_DOWN:
             return report
         if report.status != Report.Status.OPEN:
-            raise ReviewError("This report is already closed.", code="closed")
+            raise ReviewError(_("This report is already closed."), code="closed")
         catalog_services.remove_dataset(report.dataset, actor=actor, reason=public_reason)
         report.status = Report.Status.TAKEN_DOWN
         report.resolution = public_reason.strip()
@@ -174,7 +216,7 @@ def take_down(report: Report, *, actor, public_reason: str) -> Report:
         )
         send_after_commit(
             _organization_emails(report.dataset.organization),
-            f"Taken down: {report.dataset.name}",
+            _("Taken down: %(name)s") % {"name": report.dataset.name},
             "moderation/email/taken_down.txt",
             {"report": report},
         )
@@ -186,12 +228,14 @@ def dismiss_report(report: Report, *, actor, resolution: str) -> Report:
     resolution = resolution.strip()
     if not resolution:
         raise ReviewError(
-            "resolution: say why the report is dismissed", code="required", field="resolution"
+            _("%(field)s: say why the report is dismissed") % {"field": "resolution"},
+            code="required",
+            field="resolution",
         )
     with transaction.atomic():
         report = _lock_report(report)
         if report.status != Report.Status.OPEN:
-            raise ReviewError("This report is already closed.", code="closed")
+            raise ReviewError(_("This report is already closed."), code="closed")
         report.status = Report.Status.DISMISSED
         report.resolution = resolution
         report.resolved_by = actor
@@ -212,10 +256,16 @@ def respond_to_report(report: Report, *, actor, response: str) -> Report:
 
     response = response.strip()
     if not response:
-        raise ReviewError("response: write your answer", code="required", field="response")
+        raise ReviewError(
+            _("%(field)s: write your answer") % {"field": "response"},
+            code="required",
+            field="response",
+        )
     if len(response) > 10_000:
         raise ReviewError(
-            "response: the limit is 10,000 characters", code="too_long", field="response"
+            _("%(field)s: the limit is 10,000 characters") % {"field": "response"},
+            code="too_long",
+            field="response",
         )
     with transaction.atomic():
         report = _lock_report(report)
@@ -233,7 +283,7 @@ def respond_to_report(report: Report, *, actor, response: str) -> Report:
         )
         send_after_commit(
             staff,
-            f"Answer to a report on {report.dataset.name}",
+            _("Answer to a report on %(name)s") % {"name": report.dataset.name},
             "moderation/email/report_answered.txt",
             {"report": report},
         )

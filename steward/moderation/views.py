@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from steward.audit import queries as audit_queries
@@ -19,6 +20,7 @@ from steward.catalog.forms import CommentForm, add_domain_error, datasheet_summa
 from steward.catalog.models import Dataset, Inspection, Submission
 from steward.catalog.permissions import get_submission_for
 from steward.catalog.queries import get_dataset_for
+from steward.lib.charts import Bar, stacked_bar_chart
 from steward.lib.errors import DomainError, Gone, NotFound
 from steward.lib.htmx import is_htmx
 from steward.organizations.permissions import ANSWER_REPORTS, can, check_reviewer
@@ -65,9 +67,48 @@ def submission_queue(request: HttpRequest) -> HttpResponse:
     template = "moderation/submission_queue.html"
     if is_htmx(request):
         template += "#queue"
+    else:
+        ages = services.review_queue_ages()
+        context["ages"] = [(_age_band(age), age) for age in ages]
+        context["age_chart"] = _queue_age_chart(context["ages"])
     response = render(request, template, context, status=code)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _age_band(age: services.QueueAge) -> str:
+    if age.low == 0:
+        return _("under a day")
+    if age.high is None:
+        return _("%(weeks)d weeks or more") % {"weeks": age.low // 7}
+    if age.low >= 7:
+        return _("%(low)d–%(high)d weeks") % {"low": age.low // 7, "high": age.high // 7}
+    return _("%(low)d–%(high)d days") % {"low": age.low, "high": age.high}
+
+
+def _queue_age_chart(ages: list[tuple[str, services.QueueAge]]):
+    """How long the waiting submissions have waited, stacked by status."""
+    total = sum(age.submitted + age.in_review for _, age in ages)
+    if not total:
+        return None
+    bars = [Bar(band, band, "", (age.submitted, age.in_review)) for band, age in ages]
+    oldest = next((band for band, age in reversed(ages) if age.submitted + age.in_review), "")
+    return stacked_bar_chart(
+        bars,
+        legend=[
+            (0, Submission.Status.SUBMITTED.label),
+            (1, Submission.Status.IN_REVIEW.label),
+        ],
+        title=_("How long submissions have waited"),
+        description=ngettext(
+            "%(count)d submission waits for review; the longest has waited %(oldest)s.",
+            "%(count)d submissions wait for review; the longest have waited %(oldest)s.",
+            total,
+        )
+        % {"count": total, "oldest": oldest},
+        chart_id="queue-age-chart",
+        height=220,
+    )
 
 
 def _render_review(

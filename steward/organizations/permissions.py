@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import Invitation, Membership, Organization
 
@@ -69,7 +70,7 @@ def get_organization_for(user, slug: str, need: str = VIEW) -> Organization:
     if role is None:
         raise Http404("Organization not found")
     if need not in CAPABILITIES[role]:
-        raise PermissionDenied("Your role in this organization does not allow this.")
+        raise PermissionDenied(_("Your role in this organization does not allow this."))
     return organization
 
 

@@ -1,4 +1,5 @@
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from steward.catalog.queries import get_dataset_for
@@ -29,7 +30,7 @@ def get_order_for(user, order_id: str, *, staff: bool = False) -> Order:
         .first()
     )
     if order is None or not (order.buyer_id == user.pk or (staff and user.is_staff)):
-        raise NotFound("Order not found")
+        raise NotFound(_("Order not found"))
     return order
 
 
@@ -42,7 +43,11 @@ def create_order(request: HttpRequest):
     data = json_body(request)
     dataset_id = data.get("datasetId")
     if not isinstance(dataset_id, str) or not dataset_id:
-        raise DomainError("datasetId: this field is required", code="required", field="datasetId")
+        raise DomainError(
+            _("%(field)s: this field is required") % {"field": "datasetId"},
+            code="required",
+            field="datasetId",
+        )
     dataset = get_dataset_for(request.user, dataset_id)
     key = request.headers.get("Idempotency-Key", "")
     order, created = services.create_order(

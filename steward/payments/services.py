@@ -44,7 +44,8 @@ def _clean_key(value: Any) -> str:
         return ""
     if not isinstance(value, str) or len(value) > MAX_IDEMPOTENCY_KEY or not value.isprintable():
         raise OrderError(
-            f"Idempotency-Key: at most {MAX_IDEMPOTENCY_KEY} printable characters",
+            _("%(field)s: at most %(max_idempotency_key)s printable characters")
+            % {"field": "Idempotency-Key", "max_idempotency_key": MAX_IDEMPOTENCY_KEY},
             field="Idempotency-Key",
         )
     return value
@@ -61,7 +62,8 @@ def _grant_to_pay(user, dataset: Dataset, access_request_id: Any) -> Grant:
         )
         if request is None or request.dataset_id != dataset.pk:
             raise NotFound(
-                _("accessRequestId: you have no such request for this dataset."),
+                _("%(field)s: you have no such request for this dataset.")
+                % {"field": "accessRequestId"},
                 field="accessRequestId",
             )
         if request.status != AccessRequest.Status.APPROVED:
@@ -99,7 +101,7 @@ def create_order(
             code="own_dataset",
         )
     if dataset.visibility == Visibility.PRIVATE:
-        raise NotFound("Dataset not found")
+        raise NotFound(_("Dataset not found"))
     if key:
         existing = Order.objects.filter(buyer=buyer, idempotency_key=key).first()
         if existing is not None:
@@ -245,7 +247,10 @@ def mark_paid(order: Order, *, actor, reference: Any = "") -> Order:
     """Staff record that a manual order's money arrived (with the bank's reference)."""
     require_staff(actor)
     if not isinstance(reference, str) or len(reference) > 255:
-        raise OrderError("reference: at most 255 characters of text", field="reference")
+        raise OrderError(
+            _("%(field)s: at most 255 characters of text") % {"field": "reference"},
+            field="reference",
+        )
     return confirm_payment(order, reference=reference.strip(), actor=actor)
 
 
@@ -285,7 +290,11 @@ def refund(order: Order, *, actor, reason: Any) -> Order:
     """Staff refund a paid order: the provider returns the money, then Steward records it."""
     require_staff(actor)
     if not isinstance(reason, str) or not reason.strip():
-        raise OrderError("reason: say why the order is refunded", code="required", field="reason")
+        raise OrderError(
+            _("%(field)s: say why the order is refunded") % {"field": "reason"},
+            code="required",
+            field="reason",
+        )
     order = Order.objects.select_related("dataset", "grant", "buyer").get(pk=order.pk)
     if order.status == Order.Status.REFUNDED:
         return order
@@ -300,7 +309,7 @@ def cancel_order(order: Order, *, actor) -> Order:
     with transaction.atomic():
         order = _lock(order)
         if order.buyer_id != _user(actor).pk:
-            raise NotFound("Order not found")
+            raise NotFound(_("Order not found"))
         if order.status == Order.Status.CANCELLED:
             return order
         if order.status != Order.Status.PENDING:
@@ -329,7 +338,9 @@ class PayoutError(DomainError):
 def _check_amount(amount_cents: Any) -> int:
     if not isinstance(amount_cents, int) or isinstance(amount_cents, bool) or amount_cents <= 0:
         raise PayoutError(
-            _("amount: a payout is a positive amount."), code="invalid_amount", field="amount"
+            _("%(field)s: a payout is a positive amount.") % {"field": "amount"},
+            code="invalid_amount",
+            field="amount",
         )
     return amount_cents
 
@@ -337,7 +348,9 @@ def _check_amount(amount_cents: Any) -> int:
 def _check_currency(currency: Any) -> str:
     if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
         raise PayoutError(
-            _("currency: a three-letter ISO 4217 code."), code="invalid_currency", field="currency"
+            _("%(field)s: a three-letter ISO 4217 code.") % {"field": "currency"},
+            code="invalid_currency",
+            field="currency",
         )
     return currency.lower()
 
@@ -362,7 +375,7 @@ def request_payout(
     out: at most what is available, the balance minus the payouts already requested."""
     user = _user(actor)
     if recipient is not None and recipient.organization_id != organization.pk:
-        raise NotFound("Recipient not found")
+        raise NotFound(_("Recipient not found"))
     if not may_request_payout(user, organization, recipient):
         raise Forbidden(
             _("Only the organization's owners, or the recipient, can request this payout."),
@@ -427,7 +440,8 @@ def mark_payout_paid(payout: Payout, *, actor, reference: Any) -> Payout:
         raise Forbidden(_("Only the platform's staff mark payouts paid."), code="staff_only")
     if not isinstance(reference, str) or not reference.strip() or len(reference) > 255:
         raise PayoutError(
-            _("reference: the transfer's reference, at most 255 characters."),
+            _("%(field)s: the transfer's reference, at most 255 characters.")
+            % {"field": "reference"},
             code="required",
             field="reference",
         )

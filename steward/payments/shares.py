@@ -138,7 +138,9 @@ def set_recipients(
             code="owners_only",
         )
     if not isinstance(recipients, list) or not all(isinstance(r, dict) for r in recipients):
-        raise ShareError(_("recipients: a list of recipients."), field="recipients")
+        raise ShareError(
+            _("%(field)s: a list of recipients.") % {"field": "recipients"}, field="recipients"
+        )
     cleaned = [_clean(organization, n, item) for n, item in enumerate(recipients)]
     names = [c["name"].casefold() for c in cleaned]
     for n, name in enumerate(names):
@@ -152,8 +154,8 @@ def set_recipients(
     total = sum(c["share_basis_points"] for c in cleaned)
     if total > WHOLE:
         raise ShareError(
-            _("recipients: the shares add up to %(total)s%%; they can be at most 100%%.")
-            % {"total": Decimal(total) / 100},
+            _("%(field)s: the shares add up to %(total)s%%; they can be at most 100%%.")
+            % {"field": "recipients", "total": Decimal(total) / 100},
             code="shares_over_100",
             field="recipients",
         )
@@ -167,7 +169,8 @@ def set_recipients(
             recipient = item.pop("existing") or by_name.get(item["name"].casefold())
             if recipient is not None and recipient in kept:
                 raise ShareError(
-                    _("recipients: %(name)s is listed twice.") % {"name": recipient.name},
+                    _("%(field)s: %(name)s is listed twice.")
+                    % {"field": "recipients", "name": recipient.name},
                     code="duplicate_recipient",
                     field="recipients",
                 )

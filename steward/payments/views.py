@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from steward.catalog.queries import get_dataset_for
-from steward.lib.errors import DomainError, NotFound
+from steward.lib.errors import DomainError, NotFound, without_field_name
 from steward.organizations import permissions
 from steward.organizations.permissions import check_reviewer
 
@@ -157,7 +157,7 @@ def earnings(request: HttpRequest, slug: str) -> HttpResponse:
     form, status = PayoutRequestForm(), 200
     if request.method == "POST":
         if not may_request:
-            raise PermissionDenied("Only the organization's owners request payouts.")
+            raise PermissionDenied(_("Only the organization's owners request payouts."))
         form = PayoutRequestForm(request.POST)
         if form.is_valid():
             try:
@@ -286,9 +286,7 @@ ROW_FIELDS = {"name": "name", "email": "email", "share": "share", "id": "name", 
 
 def _share_error(exc: DomainError, formset, rows: list[int]) -> list[str]:
     """Put a ShareError on the field of the row it concerns; what concerns no row is returned."""
-    message = exc.message
-    if exc.field and message.startswith(f"{exc.field}: "):
-        message = message[len(exc.field) + 2 :]
+    message = without_field_name(exc)
     match = FIELD_PATH.match(exc.field or "")
     if match and int(match[1]) < len(rows) and match[2] in ROW_FIELDS:
         formset.forms[rows[int(match[1])]].add_error(ROW_FIELDS[match[2]], message)
@@ -309,7 +307,7 @@ def recipients(request: HttpRequest, slug: str) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not may_manage:
-            raise PermissionDenied("Only the organization's owners change the shares.")
+            raise PermissionDenied(_("Only the organization's owners change the shares."))
         formset = RecipientFormSet(request.POST, initial=recipient_rows(active), prefix="r")
         if formset.is_valid():
             items, rows = [], []
@@ -385,7 +383,7 @@ def recipient_statement(request: HttpRequest, recipient_id: int) -> HttpResponse
     form, status = PayoutRequestForm(), 200
     if request.method == "POST":
         if not may_request:
-            raise PermissionDenied("Only the recipient or the organization's owners.")
+            raise PermissionDenied(_("Only the recipient or the organization's owners."))
         form = PayoutRequestForm(request.POST)
         if form.is_valid():
             try:

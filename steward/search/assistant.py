@@ -13,7 +13,7 @@ from decimal import Decimal
 import langcodes
 from django.conf import settings
 from django.urls import reverse
-from django.utils.translation import get_language, ngettext, pgettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from steward.access.services import decide_download, latest_grant
@@ -46,6 +46,9 @@ PURPOSE_CHOICES = [
     ("non_commercial", pgettext_lazy("purpose", "Other non-commercial use")),
     ("commercial", pgettext_lazy("purpose", "Commercial use")),
 ]
+
+# The access text that asks for the purpose: the reply then asks for it once more at the end.
+ASK_PURPOSE = gettext_lazy("Request access, saying what you will use it for and where.")
 
 
 class AssistantError(DomainError):
@@ -85,28 +88,43 @@ def _messages(raw) -> list[dict]:
         return AssistantError(f"{where}: {message}", code="invalid_messages", field=where)
 
     if not isinstance(raw, list) or not raw:
-        raise fail("send at least one message")
+        raise fail(_("send at least one message"))
     if len(raw) > MAX_MESSAGES:
-        raise fail(f"at most {MAX_MESSAGES} messages; start a new conversation")
+        raise fail(
+            _("at most %(max_messages)s messages; start a new conversation")
+            % {"max_messages": MAX_MESSAGES}
+        )
     cleaned = []
     for index, message in enumerate(raw):
         where = f"messages[{index}]"
         if not isinstance(message, dict):
-            raise fail("must be an object with a role and a content", where)
+            raise fail(_("must be an object with a role and a content"), where)
         role, content = message.get("role"), message.get("content")
         if role not in ROLES:
-            raise fail(f"role must be one of {', '.join(ROLES)}, not {role!r}", f"{where}.role")
+            raise fail(
+                _("role must be one of %(values)s, not %(role)r")
+                % {"values": ", ".join(ROLES), "role": role},
+                f"{where}.role",
+            )
         if not isinstance(content, str):
-            raise fail("content must be a string", f"{where}.content")
+            raise fail(_("content must be a string"), f"{where}.content")
         if len(content) > MAX_MESSAGE_CHARS:
-            raise fail(f"content is longer than {MAX_MESSAGE_CHARS} characters", f"{where}.content")
+            raise fail(
+                _("content is longer than %(max_message_chars)s characters")
+                % {"max_message_chars": MAX_MESSAGE_CHARS},
+                f"{where}.content",
+            )
         cleaned.append({"role": role, "content": content})
     if sum(len(m["content"]) for m in cleaned) > MAX_CONVERSATION_CHARS:
         raise fail(
-            f"the conversation is longer than {MAX_CONVERSATION_CHARS} characters; start a new one"
+            _(
+                "the conversation is longer than %(max_conversation_chars)s characters;"
+                " start a new one"
+            )
+            % {"max_conversation_chars": MAX_CONVERSATION_CHARS}
         )
     if cleaned[-1]["role"] != "user" or not cleaned[-1]["content"].strip():
-        raise fail("the last message must be the user's, and not empty")
+        raise fail(_("the last message must be the user's, and not empty"))
     return cleaned
 
 
@@ -115,12 +133,17 @@ def _context(raw, user) -> dict:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise AssistantError("context: must be an object", code="invalid_context", field="context")
+        raise AssistantError(
+            _("%(field)s: must be an object") % {"field": "context"},
+            code="invalid_context",
+            field="context",
+        )
     known = {"country", "purpose", "organizationType"}
     for key in raw:
         if key not in known:
             raise AssistantError(
-                f"context.{key}: unknown; use {', '.join(sorted(known))}",
+                _("context.%(key)s: unknown; use %(values)s")
+                % {"key": key, "values": ", ".join(sorted(known))},
                 code="invalid_context",
                 field=f"context.{key}",
             )
@@ -142,13 +165,12 @@ def _context(raw, user) -> dict:
     ]
     for name, value, allowed in checks:
         if value and (not isinstance(value, str) or value not in allowed):
-            what = (
-                "an ISO 3166-1 alpha-2 country code"
-                if name == "country"
-                else "one of " + ", ".join(sorted(allowed))
-            )
+            if name == "country":
+                message = _("context.%(name)s: %(value)r is not an ISO 3166-1 alpha-2 country code")
+            else:
+                message = _("context.%(name)s: %(value)r is not one of %(values)s")
             raise AssistantError(
-                f"context.{name}: {value!r} is not {what}",
+                message % {"name": name, "value": value, "values": ", ".join(sorted(allowed))},
                 code="invalid_context",
                 field=f"context.{name}",
             )
@@ -225,7 +247,7 @@ def _access(match: queries.Match, user) -> dict:
         if codes & {"approval_required"}:
             text = _("Request access: the organization approves each request.")
         elif codes & queries.UNSAID:
-            text = _("Request access, saying what you will use it for and where.")
+            text = str(ASK_PURPOSE)
         else:
             text = _("Request access: requests that meet the terms are approved at once.")
         if price:
@@ -304,7 +326,7 @@ def _suggestion(match: queries.Match, request: Request, user) -> Suggestion:
         "related_task": _("A related task"),
     }.get(match.nearest)
     if lead:
-        reason = f"{lead}: {reason}"
+        reason = _("%(lead)s: %(reason)s") % {"lead": lead, "reason": reason}
     return Suggestion(dataset, reason[:1].upper() + reason[1:], _access(match, user))
 
 
@@ -394,8 +416,14 @@ def _reply(request: Request, who: dict, suggestions, ruled_out: int, is_nearest:
         )
     for number, suggestion in enumerate(suggestions, start=1):
         lines.append(
-            f"{number}. {suggestion.dataset.name} ({suggestion.dataset.organization.name}):"
-            f" {suggestion.reason}. {suggestion.access['text']}"
+            _("%(number)d. %(name)s (%(organization)s): %(reason)s. %(access)s")
+            % {
+                "number": number,
+                "name": suggestion.dataset.name,
+                "organization": suggestion.dataset.organization.name,
+                "reason": suggestion.reason,
+                "access": suggestion.access["text"],
+            }
         )
     if ruled_out:
         lines.append(
@@ -407,7 +435,7 @@ def _reply(request: Request, who: dict, suggestions, ruled_out: int, is_nearest:
             % {"count": ruled_out}
         )
     unsaid = any(
-        s.access["action"] == queries.REQUEST and "saying what" in s.access["text"]
+        s.access["action"] == queries.REQUEST and s.access["text"].startswith(str(ASK_PURPOSE))
         for s in suggestions
     )
     if unsaid and not (who.get("purpose") or request.purpose):

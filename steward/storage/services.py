@@ -17,6 +17,7 @@ from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from steward.audit.services import record
 from steward.lib.errors import DomainError, Forbidden, Gone
@@ -73,7 +74,7 @@ def store_blob(source: BinaryIO, *, prefix: str, filename: str, content_type: st
 def _clean_filename(value: Any) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= 255:
         raise UploadError(
-            "filename: a file name of 1 to 255 characters is required",
+            _("%(field)s: a file name of 1 to 255 characters is required") % {"field": "filename"},
             code="invalid_filename",
             field="filename",
         )
@@ -86,7 +87,8 @@ def _clean_filename(value: Any) -> str:
     )
     if not bare or not value.lower().endswith(ARCHIVE_SUFFIXES):
         raise UploadError(
-            f"filename: {value!r} must be a bare file name ending in .tar.gz or .tgz",
+            _("%(field)s: %(value)r must be a bare file name ending in .tar.gz or .tgz")
+            % {"field": "filename", "value": value},
             code="invalid_filename",
             field="filename",
         )
@@ -96,7 +98,8 @@ def _clean_filename(value: Any) -> str:
 def _clean_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_UPLOAD_BYTES:
         raise UploadError(
-            f"fileSize: must be a whole number of bytes from 1 to {MAX_UPLOAD_BYTES}",
+            _("%(field)s: must be a whole number of bytes from 1 to %(max_upload_bytes)s")
+            % {"field": "fileSize", "max_upload_bytes": MAX_UPLOAD_BYTES},
             code="invalid_size",
             field="fileSize",
         )
@@ -106,7 +109,8 @@ def _clean_size(value: Any) -> int:
 def _clean_mime_type(value: Any) -> str:
     if not isinstance(value, str) or not MIME_TYPE_RE.match(value.strip().lower()):
         raise UploadError(
-            "mimeType: must be application/gzip (or application/x-gzip, application/x-tar)",
+            _("%(field)s: must be application/gzip (or application/x-gzip, application/x-tar)")
+            % {"field": "mimeType"},
             code="invalid_mime_type",
             field="mimeType",
         )
@@ -118,7 +122,8 @@ def _clean_part_number(value: Any) -> int:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PARTS:
         raise UploadError(
-            f"partNumber: must be a whole number from 1 to {MAX_PARTS}",
+            _("%(field)s: must be a whole number from 1 to %(max_parts)s")
+            % {"field": "partNumber", "max_parts": MAX_PARTS},
             code="invalid_part_number",
             field="partNumber",
         )
@@ -134,13 +139,15 @@ def _clean_parts(value: Any) -> list[tuple[int, str]]:
     """The claimed parts as sorted (number, ETag) pairs, numbered 1..N without gaps."""
     if not isinstance(value, list) or not value:
         raise UploadError(
-            "parts: list every part as {partNumber, etag}", code="invalid_parts", field="parts"
+            _("%(field)s: list every part as {partNumber, etag}") % {"field": "parts"},
+            code="invalid_parts",
+            field="parts",
         )
     parts = []
     for item in value:
         if not isinstance(item, dict):
             raise UploadError(
-                "parts: each part is an object {partNumber, etag}",
+                _("%(field)s: each part is an object {partNumber, etag}") % {"field": "parts"},
                 code="invalid_parts",
                 field="parts",
             )
@@ -148,13 +155,16 @@ def _clean_parts(value: Any) -> list[tuple[int, str]]:
         etag = item.get("etag")
         if not isinstance(etag, str) or not _clean_etag(etag):
             raise UploadError(
-                f"parts: part {number} has no etag", code="invalid_parts", field="parts"
+                _("%(field)s: part %(number)s has no etag") % {"field": "parts", "number": number},
+                code="invalid_parts",
+                field="parts",
             )
         parts.append((number, _clean_etag(etag)))
     parts.sort()
     if [number for number, _ in parts] != list(range(1, len(parts) + 1)):
         raise UploadError(
-            "parts: part numbers must run from 1 upwards without gaps or repeats",
+            _("%(field)s: part numbers must run from 1 upwards without gaps or repeats")
+            % {"field": "parts"},
             code="invalid_parts",
             field="parts",
         )
@@ -165,7 +175,8 @@ def _clean_checksum(value: Any) -> str:
     checksum = value.strip().lower() if isinstance(value, str) else ""
     if not SHA256_RE.match(checksum):
         raise UploadError(
-            "checksum: the SHA-256 of the whole file, as 64 hexadecimal digits",
+            _("%(field)s: the SHA-256 of the whole file, as 64 hexadecimal digits")
+            % {"field": "checksum"},
             code="invalid_checksum",
             field="checksum",
         )
@@ -175,13 +186,16 @@ def _clean_checksum(value: Any) -> str:
 def _require_open(upload: Upload) -> None:
     """Refuse an upload that no longer takes parts: 409 once completed, 410 once dead."""
     if upload.status in (Upload.Status.VERIFYING, Upload.Status.COMPLETED):
-        raise UploadConflict("This upload is already complete.", code="upload_completed")
+        raise UploadConflict(_("This upload is already complete."), code="upload_completed")
     if upload.status == Upload.Status.ABORTED:
-        raise Gone("This upload was cancelled; start a new one.", code="upload_aborted")
+        raise Gone(_("This upload was cancelled; start a new one."), code="upload_aborted")
     if upload.status == Upload.Status.FAILED:
-        raise Gone(f"This upload failed: {upload.failure} Start a new one.", code="upload_failed")
+        raise Gone(
+            _("This upload failed: %(failure)s Start a new one.") % {"failure": upload.failure},
+            code="upload_failed",
+        )
     if upload.expires_at <= timezone.now():
-        raise Gone("This upload has expired; start a new one.", code="upload_expired")
+        raise Gone(_("This upload has expired; start a new one."), code="upload_expired")
 
 
 def start_upload(
@@ -273,13 +287,13 @@ def upload_for_part_token(token: str) -> tuple[Upload, int]:
         )
     except signing.SignatureExpired:
         raise Forbidden(
-            "This part URL has expired; ask for a new one.", code="part_url_expired"
+            _("This part URL has expired; ask for a new one."), code="part_url_expired"
         ) from None
     except signing.BadSignature:
-        raise Forbidden("This part URL is not valid.", code="part_url_invalid") from None
+        raise Forbidden(_("This part URL is not valid."), code="part_url_invalid") from None
     upload = Upload.objects.filter(public_id=data.get("u")).first()
     if upload is None:
-        raise Gone("This upload no longer exists.", code="upload_gone")
+        raise Gone(_("This upload no longer exists."), code="upload_gone")
     return upload, _clean_part_number(data.get("n"))
 
 
@@ -288,20 +302,22 @@ def write_part(upload: Upload, number: Any, source: BinaryIO, length: int) -> Pa
     the earlier copy. Refused with 410 once the upload no longer takes parts."""
     number = _clean_part_number(number)
     if length > MAX_PART_BYTES:
-        raise UploadError("A part may hold at most 5 GiB.", code="part_too_large")
+        raise UploadError(_("A part may hold at most 5 GiB."), code="part_too_large")
     upload.refresh_from_db(fields=["status", "expires_at", "failure"])
     if upload.status != Upload.Status.UPLOADING or upload.expires_at <= timezone.now():
-        raise Gone("This upload no longer takes parts.", code="upload_closed")
+        raise Gone(_("This upload no longer takes parts."), code="upload_closed")
     try:
         return objectstore.get_store().write_part(upload.store_upload_id, number, source, length)
     except (StorageError, FileNotFoundError) as exc:
         # The parts folder goes away when the upload is completed or cancelled meanwhile.
         upload.refresh_from_db(fields=["status"])
         if upload.status != Upload.Status.UPLOADING:
-            raise Gone("This upload no longer takes parts.", code="upload_closed") from None
+            raise Gone(_("This upload no longer takes parts."), code="upload_closed") from None
         if isinstance(exc, FileNotFoundError):
             raise
-        raise UploadError(f"The part was not stored: {exc}", code="part_incomplete") from None
+        raise UploadError(
+            _("The part was not stored: %(detail)s") % {"detail": exc}, code="part_incomplete"
+        ) from None
 
 
 def list_parts(upload: Upload) -> list[Part]:
@@ -314,7 +330,7 @@ def list_parts(upload: Upload) -> list[Part]:
     try:
         return objectstore.get_store().list_parts(upload.key, upload.store_upload_id)
     except StorageError:
-        raise Gone("This upload is no longer in storage.", code="upload_gone") from None
+        raise Gone(_("This upload is no longer in storage."), code="upload_gone") from None
 
 
 def _repeated_completion(upload: Upload, parts: list[tuple[int, str]], checksum: str) -> Upload:
@@ -322,7 +338,7 @@ def _repeated_completion(upload: Upload, parts: list[tuple[int, str]], checksum:
     if accepted == parts and upload.claimed_sha256 == checksum:
         return upload
     raise UploadConflict(
-        "This upload was already completed with other parts or another checksum.",
+        _("This upload was already completed with other parts or another checksum."),
         code="parts_changed",
     )
 
@@ -332,27 +348,42 @@ def _check_parts(upload: Upload, parts: list[tuple[int, str]], stored: dict[int,
         part = stored.get(number)
         if part is None:
             raise UploadError(
-                f"parts: part {number} was never uploaded", code="part_missing", field="parts"
+                _("%(field)s: part %(number)s was never uploaded")
+                % {"field": "parts", "number": number},
+                code="part_missing",
+                field="parts",
             )
         if _clean_etag(part.etag) != etag:
             raise UploadError(
-                f"parts: the etag of part {number} does not match the part in storage"
-                " (upload that part again)",
+                _(
+                    "%(field)s: the etag of part %(number)s does not match the part in storage "
+                    "(upload that part again)"
+                )
+                % {"field": "parts", "number": number},
                 code="etag_mismatch",
                 field="parts",
             )
-    for number, _ in parts[:-1]:
+    for number, _etag in parts[:-1]:
         if stored[number].size < MIN_PART_BYTES:
             raise UploadError(
-                f"parts: part {number} holds {stored[number].size} bytes; every part but the"
-                f" last must hold at least {MIN_PART_BYTES}",
+                _(
+                    "%(field)s: part %(number)s holds %(size)s bytes; every part but the last must "
+                    "hold at least %(min_part_bytes)s"
+                )
+                % {
+                    "field": "parts",
+                    "number": number,
+                    "size": stored[number].size,
+                    "min_part_bytes": MIN_PART_BYTES,
+                },
                 code="part_too_small",
                 field="parts",
             )
     total = sum(stored[number].size for number, _ in parts)
     if total != upload.size_bytes:
         raise UploadError(
-            f"The parts hold {total} bytes, but the upload was started for {upload.size_bytes}.",
+            _("The parts hold %(total)s bytes, but the upload was started for %(size_bytes)s.")
+            % {"total": total, "size_bytes": upload.size_bytes},
             code="size_mismatch",
             field="parts",
         )
@@ -382,7 +413,7 @@ def complete_upload(
     upload = Upload.objects.get(pk=upload.pk)
     if store_upload_id is not None and store_upload_id != upload.store_upload_id:
         raise UploadError(
-            "uploadId: this is not the uploadId of this upload",
+            _("%(field)s: this is not the uploadId of this upload") % {"field": "uploadId"},
             code="wrong_upload_id",
             field="uploadId",
         )
@@ -398,7 +429,7 @@ def complete_upload(
         if upload.status in (Upload.Status.VERIFYING, Upload.Status.COMPLETED):
             return _repeated_completion(upload, claimed, checksum)
         _require_open(upload)
-        raise Gone("This upload is no longer in storage.", code="upload_gone") from None
+        raise Gone(_("This upload is no longer in storage."), code="upload_gone") from None
     _check_parts(upload, claimed, stored)
 
     accepted = [
@@ -416,7 +447,7 @@ def complete_upload(
             return _repeated_completion(upload, claimed, checksum)
         _require_open(upload)
         raise UploadConflict(
-            "Another completion of this upload is under way; try again.", code="completing"
+            _("Another completion of this upload is under way; try again."), code="completing"
         )
     inline = upload.size_bytes <= settings.STEWARD_INLINE_VERIFY_BYTES
     # Joining local parts copies every byte, so for a large upload the worker joins them
@@ -429,7 +460,8 @@ def complete_upload(
                 status=Upload.Status.UPLOADING, parts=[], claimed_sha256=""
             )
             raise UploadError(
-                f"Storage could not join the parts ({exc}); send the completion again.",
+                _("Storage could not join the parts (%(detail)s); send the completion again.")
+                % {"detail": exc},
                 code="join_failed",
             ) from None
 
@@ -522,7 +554,8 @@ def abort_upload(upload: Upload, *, actor=None, organization_id: int | None = No
             return upload
         if upload.status != Upload.Status.UPLOADING:
             raise UploadConflict(
-                "This upload is complete and can no longer be cancelled.", code="upload_completed"
+                _("This upload is complete and can no longer be cancelled."),
+                code="upload_completed",
             )
         upload.status = Upload.Status.ABORTED
         upload.save(update_fields=["status"])

@@ -1,4 +1,5 @@
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -22,7 +23,10 @@ def upload_part(request: HttpRequest, token: str) -> HttpResponse:
         length = request.META.get("CONTENT_LENGTH", "")
         if not length.isdigit():
             return JsonResponse(
-                {"error": "Send the part with a Content-Length header.", "code": "length_required"},
+                {
+                    "error": _("Send the part with a Content-Length header."),
+                    "code": "length_required",
+                },
                 status=411,
             )
         length = int(length)

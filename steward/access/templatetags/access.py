@@ -1,6 +1,7 @@
 import uuid
 
 from django import template
+from django.utils.translation import gettext, ngettext
 
 from steward.catalog.models import DatasetFile
 from steward.licensing.describe import describe, describe_label
@@ -58,12 +59,16 @@ def terms_box(dataset):
     downloads = DownloadEvent.objects.filter(dataset=dataset, file__role=DatasetFile.Role.ARCHIVE)
     # Each label and its community's words are shown below with a badge: not twice. What a
     # label's rules mean stays among the terms too.
-    told = {describe_label(label)[0] for label in terms.labels}
+    told = {describe_label(label, gettext=gettext)[0] for label in terms.labels}
     return {
         "dataset": dataset,
         "terms": terms,
         "licence": terms.licence,
-        "sentences": [s for s in describe(terms, country_name=country_name) if s not in told],
+        "sentences": [
+            s
+            for s in describe(terms, country_name=country_name, gettext=gettext, ngettext=ngettext)
+            if s not in told
+        ],
         "labels": [
             {
                 "id": label.id,

@@ -1,6 +1,7 @@
 """Filters for showing a file inspection report."""
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
@@ -21,7 +22,7 @@ def duration(seconds) -> str:
         return "—"
     seconds = float(seconds)
     if seconds < 60:
-        return f"{seconds:.1f} s"
+        return _("%(seconds)s s") % {"seconds": number_format(seconds, 1)}
     whole = round(seconds)
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)

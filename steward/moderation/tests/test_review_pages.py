@@ -107,6 +107,35 @@ def test_the_queue_is_oldest_first_with_the_waiting_time(client, staff, owner, o
     assert "Still a draft" not in page
 
 
+def test_the_queue_charts_how_long_submissions_have_waited(client, staff, owner, outsider):
+    from steward.moderation.services import review_queue_ages
+
+    now = timezone.now()
+    for days in (0.5, 2, 2.5, 40):
+        submission = make_submission(owner)
+        Submission.objects.filter(pk=submission.pk).update(submitted_at=now - timedelta(days=days))
+    reviewing = make_submission(outsider)
+    Submission.objects.filter(pk=reviewing.pk).update(
+        submitted_at=now - timedelta(days=10), status=Submission.Status.IN_REVIEW
+    )
+    make_submission(owner, submit=False)  # a draft waits for nobody
+    ages = review_queue_ages(now)
+    assert [(a.low, a.submitted, a.in_review) for a in ages] == [
+        (0, 1, 0), (1, 2, 0), (3, 0, 0), (7, 0, 1), (14, 0, 0), (28, 1, 0)
+    ]  # fmt: skip
+    client.force_login(staff)
+    page = client.get(reverse("moderation:submission-queue")).content.decode()
+    assert 'id="queue-age-chart' in page
+    assert "5 submissions wait for review; the longest have waited 4 weeks or more." in page
+    assert '<th scope="row">1–3 days</th>' in page
+
+
+def test_an_empty_queue_draws_no_chart(client, staff):
+    client.force_login(staff)
+    page = client.get(reverse("moderation:submission-queue")).content.decode()
+    assert "queue-age-chart" not in page
+
+
 def test_the_queue_filters_by_status_and_organization(client, staff, owner, outsider):
     ours = make_submission(owner, name="Ours")
     theirs = make_submission(outsider, name="Theirs")

@@ -2,7 +2,7 @@ import math
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
 from steward.catalog.schemas import pricing_of
@@ -63,7 +63,7 @@ def price_share(dataset) -> dict:
     if not pricing["isPaid"]:
         return {"price": None}
     recipients = [
-        (r.name, f"{Decimal(r.share_basis_points) / 100:f}")
+        (r.name, number_format(Decimal(r.share_basis_points) / 100))
         for r in Recipient.objects.filter(
             organization_id=dataset.organization_id, active=True
         ).order_by("-share_basis_points", "name")

@@ -3,6 +3,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from steward.accounts import services
+from steward.lib.console import add_output_arguments, write_json
 from steward.lib.errors import DomainError
 
 
@@ -18,6 +19,13 @@ class Command(BaseCommand):
         add.add_argument("--staff", action="store_true", help="platform staff (reviewer)")
         add.add_argument(
             "--password-stdin", action="store_true", help="read the password from stdin"
+        )
+        add_output_arguments(
+            add,
+            json_help=(
+                'print {"username": S, "email": S, "full_name": S, "is_staff": B, '
+                '"has_password": B} instead of text'
+            ),
         )
 
     def handle(self, *args, action, **options):
@@ -36,4 +44,16 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None
+        if options["json"]:
+            write_json(
+                self.stdout,
+                {
+                    "username": user.username,
+                    "email": user.email,
+                    "full_name": user.full_name,
+                    "is_staff": user.is_staff,
+                    "has_password": user.has_usable_password(),
+                },
+            )
+            return
         self.stdout.write(f"Created user {user.username}{' (staff)' if user.is_staff else ''}.")

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from steward.accounts.services import get_user
+from steward.lib.console import add_output_arguments, write_json
 from steward.lib.errors import DomainError
 from steward.organizations import services
 
@@ -26,6 +27,11 @@ class Command(BaseCommand):
         reject = sub.add_parser("reject", help="reject an application (emails the reason)")
         reject.add_argument("slug")
         reject.add_argument("--reason", required=True, help="sent to the applicant")
+        for subparser in (add, approve, reject):
+            add_output_arguments(
+                subparser,
+                json_help='print {"slug": S, "name": S, "status": S, "country": S} instead of text',
+            )
 
     def handle(self, *args, action, **options):
         handler = {"add": self.add, "approve": self.approve, "reject": self.reject}[action]
@@ -45,14 +51,27 @@ class Command(BaseCommand):
             website=options["website"],
             description=options["description"],
         )
-        self.stdout.write(f"Created organization {org.slug} ({org.get_status_display()}).")
+        if not self._json(org, options):
+            self.stdout.write(f"Created organization {org.slug} ({org.get_status_display()}).")
 
     def approve(self, **options):
         org = services.get_organization(options["slug"])
         org = services.approve_organization(org, actor=None)
-        self.stdout.write(f"Organization {org.slug} is {org.get_status_display().lower()}.")
+        if not self._json(org, options):
+            self.stdout.write(f"Organization {org.slug} is {org.get_status_display().lower()}.")
 
     def reject(self, **options):
         org = services.get_organization(options["slug"])
         org = services.reject_organization(org, actor=None, reason=options["reason"])
-        self.stdout.write(f"Organization {org.slug} is {org.get_status_display().lower()}.")
+        if not self._json(org, options):
+            self.stdout.write(f"Organization {org.slug} is {org.get_status_display().lower()}.")
+
+    def _json(self, org, options) -> bool:
+        """With --json, the organization as one JSON object; False without it."""
+        if not options["json"]:
+            return False
+        write_json(
+            self.stdout,
+            {"slug": org.slug, "name": org.name, "status": org.status, "country": org.country},
+        )
+        return True
