@@ -115,6 +115,35 @@ def facet_tokens(dataset: Dataset) -> str:
     return " ".join(tokens)
 
 
+def reindex_datasets(*, after: int, write: bool, size: int) -> tuple[list[Dataset], int]:
+    """Rebuild the search words and filter values of up to `size` datasets with ids above
+    `after` (written only if `write`); returns them and how many were out of date."""
+    with transaction.atomic():
+        # Locked, so that a version published meanwhile is not overwritten by older words.
+        batch = list(
+            Dataset.objects.select_for_update(of=("self",))
+            .select_related("current_version", "language", "organization")
+            .filter(pk__gt=after)
+            .order_by("pk")[:size]
+        )
+        changed = []
+        for dataset in batch:
+            document = dataset.search_document
+            if dataset.current_version is not None:
+                document = build_search_document(
+                    dataset.current_version.datasheet, dataset.language, dataset.organization
+                )
+            facets = facet_tokens(dataset)
+            if (document, facets) != (dataset.search_document, dataset.search_facets):
+                dataset.search_document, dataset.search_facets = document, facets
+                # A new updated_at tells cached catalogue listings that they are stale.
+                dataset.updated_at = timezone.now()
+                changed.append(dataset)
+        if write and changed:
+            Dataset.objects.bulk_update(changed, ["search_document", "search_facets", "updated_at"])
+    return batch, len(changed)
+
+
 def _languages_by_code(codes: set[str]) -> dict[str, Language]:
     """The Language rows for `codes`; a known language missing from the table (an emptied
     test database, say) is added from the ISO 639 data."""

@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
-from django.utils import timezone
+from django.db import connection
 
 from steward.catalog.models import Dataset
-from steward.catalog.services import build_search_document, facet_tokens
+from steward.catalog.services import reindex_datasets
 from steward.lib.console import (
     Progress,
     add_output_arguments,
@@ -47,7 +46,7 @@ class Command(BaseCommand):
             self.stderr, label="Re-indexing", total=total, unit="datasets", enabled=show
         ) as progress:
             while True:
-                batch, changed = self._batch(after=last_id, write=not check)
+                batch, changed = reindex_datasets(after=last_id, write=not check, size=BATCH)
                 if not batch:
                     break
                 last_id = batch[-1].pk
@@ -70,32 +69,3 @@ class Command(BaseCommand):
             self.stdout.write(f"Search index rebuilt: {checked} datasets, {updated} updated.")
         if check and stale:
             raise CommandError(f"{stale} dataset(s) need `steward reindex`.")
-
-    def _batch(self, *, after: int, write: bool) -> tuple[list[Dataset], int]:
-        """The next datasets after id `after`, and how many of them were out of date."""
-        with transaction.atomic():
-            # Locked, so that a version published meanwhile is not overwritten by older words.
-            batch = list(
-                Dataset.objects.select_for_update(of=("self",))
-                .select_related("current_version", "language", "organization")
-                .filter(pk__gt=after)
-                .order_by("pk")[:BATCH]
-            )
-            changed = []
-            for dataset in batch:
-                document = dataset.search_document
-                if dataset.current_version is not None:
-                    document = build_search_document(
-                        dataset.current_version.datasheet, dataset.language, dataset.organization
-                    )
-                facets = facet_tokens(dataset)
-                if (document, facets) != (dataset.search_document, dataset.search_facets):
-                    dataset.search_document, dataset.search_facets = document, facets
-                    # A new updated_at tells cached catalogue listings that they are stale.
-                    dataset.updated_at = timezone.now()
-                    changed.append(dataset)
-            if write and changed:
-                Dataset.objects.bulk_update(
-                    changed, ["search_document", "search_facets", "updated_at"]
-                )
-        return batch, len(changed)
