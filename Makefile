@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install system-deps messages run test lint fmt check bench bench-transfer bench-policy bench-ledger bench-assistant clean
+.PHONY: install system-deps axe-core messages run test lint fmt check bench bench-transfer bench-policy bench-ledger bench-assistant clean
 
 $(BIN)/steward: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Steward needs Python 3.11 or newer")'
@@ -40,7 +40,12 @@ messages: install system-deps
 	  --ignore=tests --add-location=file --no-obsolete
 	cd steward && $(abspath $(BIN))/steward compilemessages
 
-test: install system-deps
+# The browser journeys run axe-core in every page: one pinned version from the npm registry,
+# checked against its published sha512 and kept in .cache/ (tests/browser/axe.py).
+axe-core: install
+	$(BIN)/python -m tests.browser.axe
+
+test: install system-deps axe-core
 	$(BIN)/pytest
 
 lint: install
