@@ -253,3 +253,9 @@ class WithdrawForm(forms.Form):
         max_value=365,
         initial=30,
     )
+    confirm = forms.BooleanField(
+        label=_(
+            "I understand that this cannot be undone: nobody will download this version again."
+        ),
+        error_messages={"required": _("Tick the box to confirm that you withdraw this version.")},
+    )

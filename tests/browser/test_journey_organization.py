@@ -121,15 +121,20 @@ def withdraw_version(journey, page, dataset) -> None:
     page.locator(
         'section[aria-labelledby="versions-heading"] a[href$="/versions/1/withdraw"]'
     ).click()
-    # The confirmation page says what follows before anything happens, and a reason for
-    # those who downloaded it is needed.
+    # The confirmation page says what follows before anything happens; a reason for those
+    # who downloaded it, and a ticked "this cannot be undone", are needed.
     confirm = page.locator("main form[action$='/withdraw'] button[type='submit']")
     journey.check(page, "withdraw-confirmation", narrow=True)
     confirm.click()
     expect(page.locator("#id_reason_error")).to_be_visible()
     journey.check(page, "withdraw-needs-a-reason")
     assert DatasetVersion.objects.get().withdrawn_at is None
+    expect(page.locator("#id_confirm_error")).to_be_visible()
     page.fill("#id_reason", "Two speakers withdrew their consent.")
+    confirm.click()
+    expect(page.locator("#id_confirm_error")).to_be_visible()
+    assert DatasetVersion.objects.get().withdrawn_at is None
+    page.check("#id_confirm")
     confirm.click()
     expect(page).to_have_url(re.compile(r"/withdrawals$"))
     journey.check(page, "withdrawn", narrow=True)

@@ -71,7 +71,8 @@ def test_withdrawing_asks_each_holder_to_delete_their_copy(
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            withdraw_url(dataset), {"reason": "Two speakers withdrew consent.", "deadline_days": 14}
+            withdraw_url(dataset),
+            {"reason": "Two speakers withdrew consent.", "deadline_days": 14, "confirm": "on"},
         )
 
     assert response.status_code == 302 and response.url == withdrawals_url(dataset)
@@ -89,9 +90,10 @@ def test_withdrawing_asks_each_holder_to_delete_their_copy(
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"reason": "", "deadline_days": 30}, "reason"),
-        ({"reason": "Consent withdrawn.", "deadline_days": 0}, "deadline_days"),
-        ({"reason": "Consent withdrawn.", "deadline_days": 400}, "deadline_days"),
+        ({"reason": "", "deadline_days": 30, "confirm": "on"}, "reason"),
+        ({"reason": "Consent withdrawn.", "deadline_days": 30}, "confirm"),
+        ({"reason": "Consent withdrawn.", "deadline_days": 0, "confirm": "on"}, "deadline_days"),
+        ({"reason": "Consent withdrawn.", "deadline_days": 400, "confirm": "on"}, "deadline_days"),
     ],
 )
 def test_bad_input_withdraws_nothing(client, dataset, holder, owner, data, field):
@@ -115,7 +117,7 @@ def test_only_those_who_manage_terms_withdraw(request, client, dataset, persona,
     assert client.get(withdraw_url(dataset)).status_code == status
     assert client.get(withdrawals_url(dataset)).status_code == status
     if status != 200:
-        client.post(withdraw_url(dataset), {"reason": "No.", "deadline_days": 30})
+        client.post(withdraw_url(dataset), {"reason": "No.", "deadline_days": 30, "confirm": "on"})
         assert not dataset.versions.get(number=1).is_withdrawn
 
 
@@ -133,7 +135,10 @@ def test_another_organizations_dataset_is_not_found(client, dataset, outsider):
     url = reverse("access:withdraw-version", args=["other-org", dataset.public_id, 1])
 
     assert client.get(url).status_code == 404
-    assert client.post(url, {"reason": "Mine now.", "deadline_days": 30}).status_code == 404
+    assert (
+        client.post(url, {"reason": "Mine now.", "deadline_days": 30, "confirm": "on"}).status_code
+        == 404
+    )
     assert not dataset.versions.get(number=1).is_withdrawn
 
 
@@ -201,5 +206,5 @@ def test_a_withdrawn_version_is_not_withdrawn_twice(client, notice, owner, datas
 
     html = response.content.decode()
     assert "This version was withdrawn on" in html and 'name="reason"' not in html
-    client.post(withdraw_url(dataset), {"reason": "Again.", "deadline_days": 30})
+    client.post(withdraw_url(dataset), {"reason": "Again.", "deadline_days": 30, "confirm": "on"})
     assert dataset.versions.get(number=1).withdrawal_reason == "Consent."
