@@ -199,6 +199,10 @@ class RevokeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": _("Say why the access is revoked.")},
     )
+    confirm = forms.BooleanField(
+        label=_("I understand that this cannot be undone: the holder loses access at once."),
+        error_messages={"required": _("Tick the box to confirm that you revoke this access.")},
+    )
 
 
 class RenewForm(forms.Form):

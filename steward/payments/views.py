@@ -111,6 +111,10 @@ def staff_mark_paid(request: HttpRequest, order_id: str) -> HttpResponse:
 def staff_refund(request: HttpRequest, order_id: str) -> HttpResponse:
     check_reviewer(request.user)
     order = get_order_for(request.user, order_id, staff=True)
+    if not request.POST.get("confirm"):
+        # A refund cannot be undone: the buyer's access ends and the money goes back.
+        messages.error(request, _("Tick the box to confirm the refund: it cannot be undone."))
+        return redirect("payments:staff-orders")
     try:
         services.refund(order, actor=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, _("Order %(id)s is refunded.") % {"id": order.public_id})

@@ -521,13 +521,19 @@ def test_revoking_on_the_page_ends_the_grant_and_tells_its_holder(
     client.force_login(admin)
     assert revoke_url(organization, grant) in client.get(queue(organization)).content.decode()
 
-    refused = client.post(revoke_url(organization, grant), {"reason": ""})
+    refused = client.post(revoke_url(organization, grant), {"reason": "", "confirm": "on"})
     assert refused.status_code == 400
+    # Revoking cannot be undone, so it is confirmed in so many words.
+    unconfirmed = client.post(revoke_url(organization, grant), {"reason": "Terms broken."})
+    assert unconfirmed.status_code == 400
+    assert "Tick the box to confirm that you revoke this access." in unconfirmed.content.decode()
     grant.refresh_from_db()
     assert grant.revoked_at is None
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(revoke_url(organization, grant), {"reason": "Terms broken."})
+        response = client.post(
+            revoke_url(organization, grant), {"reason": "Terms broken.", "confirm": "on"}
+        )
 
     assert response.status_code == 302
     grant.refresh_from_db()
@@ -551,7 +557,7 @@ def test_decisions_are_refused_to_the_wrong_users(
         decide_url(organization, pending, "deny"),
         revoke_url(organization, grant),
     ):
-        assert client.post(url, {"reason": "Because."}).status_code == status
+        assert client.post(url, {"reason": "Because.", "confirm": "on"}).status_code == status
 
     pending.refresh_from_db()
     grant.refresh_from_db()

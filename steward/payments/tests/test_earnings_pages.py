@@ -263,3 +263,20 @@ def test_the_dataset_page_says_how_much_goes_to_the_community(client, organizati
     shares.set_recipients(organization, actor=owner, recipients=[])
     text = _text(client.get(f"/datasets/{dataset.public_id}"))
     assert "All of the price (USD 250.00) goes to Radio Kinshasa Community." in text
+
+
+def test_a_refund_on_the_staff_page_is_confirmed_in_so_many_words(client, staff, sold):
+    """A refund cannot be undone: without the ticked box nothing happens."""
+    from steward.payments.models import Order
+
+    order = Order.objects.filter(status="paid").first()
+    client.force_login(staff)
+    url = f"/staff/orders/{order.public_id}/refund"
+    unconfirmed = client.post(url, {"reason": "Sold twice."}, follow=True)
+    assert "Tick the box to confirm the refund: it cannot be undone." in _text(unconfirmed)
+    order.refresh_from_db()
+    assert order.status == "paid"
+    client.post(url, {"reason": "Sold twice.", "confirm": "on"})
+    order.refresh_from_db()
+    assert order.status == "refunded" and order.refund_reason == "Sold twice."
+    assert ledger.verify() == []
