@@ -10,7 +10,7 @@ from django.test import Client
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 WIDE, NARROW, HEIGHT = 1280, 375, 900
-# As in tests/test_browser_upload.py, which sets the same for expect(): CI machines are slow.
+# Retries back off for seconds, and CI machines are slow: wait longer than the default 5 s.
 TIMEOUT_MS = 60_000
 expect.set_options(timeout=TIMEOUT_MS)
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from steward.catalog.models import Submission
 from steward.catalog.tests.submission_factories import make_submission
@@ -17,31 +17,9 @@ from steward.storage import services as storage_services
 from steward.storage.models import Upload
 from steward.storage.tests.uploads import MiB, archive, sha256
 
+from .journey import TIMEOUT_MS
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-TIMEOUT_MS = 60_000
-# Retries back off for seconds, and CI machines are slow: wait longer than the default 5 s.
-expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
-    # are still synchronous, so Django's guard against async contexts does not apply.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
