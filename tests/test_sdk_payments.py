@@ -42,7 +42,7 @@ def test_pay_then_download_then_refund(sdk, organization, outsider, staff, tmp_p
             "acceptTerms": True,
         },
     )
-    with pytest.raises(requests.HTTPError, match=r"402.*Pay 42.00 USD"):
+    with pytest.raises(requests.HTTPError, match=r"402.*Pay USD 42.00"):
         sdk.download_dataset(dataset.public_id, str(tmp_path / "a"), show_progress=False)
 
     order, created = payments.create_order(dataset, buyer=outsider, idempotency_key="sdk-1")

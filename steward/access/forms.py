@@ -1,13 +1,10 @@
-import gettext
-from functools import cache
 from typing import Any
 
-import pycountry
 from django import forms
-from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from steward.accounts.forms import country_choices
+from steward.lib.countries import country_choices
 from steward.lib.errors import DomainError
 from steward.licensing.engine import OrganizationType, Policy, Purpose
 
@@ -41,22 +38,6 @@ FORM_FIELDS = {
     "deadlineDays": "deadline_days",
 }
 ANSWER_PREFIX = "answer_"
-
-
-@cache
-def _country_names(language: str) -> dict[str, str]:
-    translation = gettext.translation(
-        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
-    return {
-        c.alpha_2: translation.gettext(getattr(c, "common_name", c.name))
-        for c in pycountry.countries
-    }
-
-
-def country_name(code: str) -> str:
-    """The country's name in the active language; the code itself when it is no country."""
-    return _country_names(get_language() or "en").get((code or "").upper(), code)
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:

@@ -25,6 +25,7 @@ from steward.accounts.models import User
 from steward.audit.services import record
 from steward.catalog.models import Dataset, DatasetFile, DatasetVersion, Visibility
 from steward.catalog.queries import archive_filename
+from steward.lib.countries import country_name
 from steward.lib.errors import Conflict, DomainError, Forbidden, Gone, NotFound, PaymentRequired
 from steward.lib.geoip import country_of
 from steward.lib.ids import new_public_id
@@ -32,6 +33,7 @@ from steward.lib.mail import absolute_url, send_after_commit
 from steward.licensing.engine import OrganizationType, Outcome, Purpose, Requester, decide
 from steward.licensing.models import PolicyVersion
 from steward.licensing.regions import COUNTRIES
+from steward.licensing.services import decision_text
 from steward.organizations.models import Membership
 from steward.organizations.permissions import (
     CAPABILITIES,
@@ -202,14 +204,14 @@ def decide_download(
             fee_rate=Decimal(settings.STEWARD_PLATFORM_FEE_RATE),
         )
         if result.outcome == Outcome.NEEDS_PAYMENT:
-            return _refused(result.message, result.code, 402)
+            return _refused(decision_text(result), result.code, 402)
         if not result.allowed:
-            return _refused(result.message, result.code)
+            return _refused(decision_text(result), result.code)
     ip_country = country_of(ip) if ip else None
     if ip_country and not version.terms.geography.admits(ip_country):
         return _refused(
             _("This dataset is not available in the country you are connecting from (%(c)s).")
-            % {"c": ip_country},
+            % {"c": country_name(ip_country)},
             "country_not_allowed",
         )
     return Decision(True, grant=grant, policy_version=version)
@@ -695,7 +697,11 @@ def request_access(
                 "%(field)s: you declared %(declared)s, but you are connecting from %(seen)s. "
                 "Declare the country where you will use the data, from there."
             )
-            % {"field": "country", "declared": country, "seen": ip_country},
+            % {
+                "field": "country",
+                "declared": country_name(country),
+                "seen": country_name(ip_country),
+            },
             code="country_mismatch",
             field="country",
         )
@@ -748,14 +754,14 @@ def request_access(
         if result.outcome == Outcome.DENIED:
             request.status, request.reason, request.decided_at = (
                 AccessRequest.Status.DENIED,
-                result.message,
+                decision_text(result),
                 now,
             )
         elif result.outcome in (Outcome.ALLOWED, Outcome.NEEDS_PAYMENT):
             request.status, request.decided_at = AccessRequest.Status.APPROVED, now
             request.reason = _("Approved automatically under the dataset's terms.")
         else:
-            request.reason = result.message
+            request.reason = decision_text(result)
         request.save()
         if request.status == AccessRequest.Status.APPROVED:
             _grant(request, now=now)
@@ -1002,7 +1008,7 @@ def renew_grant(
         )
         if result.outcome == Outcome.DENIED or (ip_country and ip_country != grant.country):
             raise AccessError(
-                result.message or _("Renew from the country your access was granted for."),
+                decision_text(result) or _("Renew from the country your access was granted for."),
                 code=result.code if result.outcome == Outcome.DENIED else "country_mismatch",
             )
         days = terms.grant_days

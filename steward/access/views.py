@@ -32,6 +32,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from steward.catalog.models import Dataset
 from steward.catalog.queries import get_dataset_for
+from steward.lib.countries import country_name
 from steward.lib.errors import DomainError, Gone, NotFound
 from steward.lib.geoip import client_ip
 from steward.lib.htmx import is_htmx
@@ -57,7 +58,6 @@ from .forms import (
     RevokeForm,
     WithdrawForm,
     add_domain_error,
-    country_name,
 )
 from .models import AccessRequest, DeletionRequest, DownloadEvent, Grant, Vote
 from .permissions import get_grant_for, get_request_for

@@ -1,31 +1,10 @@
-import gettext
-from functools import cache
-
-import pycountry
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from steward.lib.countries import country_choices
+
 from .models import ApiKey, User
-
-
-@cache
-def _country_names(language: str) -> list[tuple[str, str]]:
-    translation = gettext.translation(
-        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
-    # The common name where there is one: "Bolivia", not "Bolivia, Plurinational State of".
-    names = [
-        (c.alpha_2, translation.gettext(getattr(c, "common_name", c.name)))
-        for c in pycountry.countries
-    ]
-    return sorted(names, key=lambda choice: choice[1].casefold())
-
-
-def country_choices() -> list[tuple[str, str]]:
-    """ISO 3166-1 alpha-2 codes with their names in the active language, sorted by name."""
-    return [("", _("Choose a country")), *_country_names(get_language() or "en")]
 
 
 def _organization_type_choices() -> list[tuple[str, str]]:

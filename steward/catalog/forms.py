@@ -11,7 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from steward.accounts.forms import country_choices
+from steward.lib.countries import country_choices, country_name
 from steward.lib.errors import DomainError, without_field_name
 from steward.lib.money import format_money
 from steward.licensing.describe import describe
@@ -1076,10 +1076,9 @@ def datasheet_summary(submission: Submission) -> list[dict[str, Any]]:
 
 def plain_terms(policy: Policy) -> list[str]:
     """The policy in plain sentences, with country names in the active language."""
-    names = dict(country_choices()[1:])  # without the "Choose a country" prompt
     return describe(
         policy,
-        country_name=lambda code: names.get(code, code),
+        country_name=country_name,
         gettext=gettext,
         ngettext=ngettext,
     )

@@ -1,6 +1,5 @@
 from decimal import Decimal
 
-import langcodes
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,10 +8,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
+from steward.lib.countries import country_name
 from steward.lib.errors import DomainError, Forbidden, Gone, NotFound
 from steward.lib.htmx import is_htmx
 from steward.lib.money import format_money
@@ -175,12 +175,6 @@ def _citation(dataset: Dataset, url: str) -> str:
     }
 
 
-def _country_name(code: str) -> str:
-    if not code:
-        return ""
-    return langcodes.Language.make(territory=code.upper()).territory_name(get_language() or "en")
-
-
 def _locale_options(languages, locales: list[str]) -> list[tuple[str, str]]:
     """A bare language matches all its locales; regional locales are offered as well."""
     names = {language.code: language.name for language in languages}
@@ -310,7 +304,7 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         error = exc.message
     context = {
         "organization": organization,
-        "country_name": _country_name(organization.country),
+        "country_name": country_name(organization.country) if organization.country else "",
         "result": result,
         "cards": _cards(result.items) if result else [],
         "error": error,

@@ -127,7 +127,7 @@ def stacked_bar_chart(
                 previous_unit = bar.unit
 
     return format_html(
-        '<figure class="chart">'
+        '<figure class="chart" tabindex="0">'
         '<svg viewBox="0 0 {} {}" role="img" aria-labelledby="{}-title {}-desc">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>'
         '<g class="grid">{}</g><g class="bars">{}</g><g class="axis">{}</g></svg>'

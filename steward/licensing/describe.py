@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from .engine import (
     NON_COMMERCIAL_PURPOSES,
+    PURPOSE_NAMES,
     Approval,
     Audience,
     GeographyMode,
@@ -24,32 +25,17 @@ from .engine import (
     Purpose,
     admitted_purposes,
 )
+from .i18n import gettext_noop, untranslated
 from .regions import REGION_NAMES
 
 Gettext = Callable[[str], str]
 Ngettext = Callable[[str, str, int], str]
 
 
-def gettext_noop(message: str) -> str:
-    """Marks a text for the message catalogues; it is translated where it is used."""
-    return message
-
-
-def _same(message: str) -> str:
-    return message
-
-
 def _english_plural(singular: str, plural: str, count: int) -> str:
     return singular if count == 1 else plural
 
 
-# How a purpose reads after "for".
-PURPOSE_WORDS = {
-    Purpose.RESEARCH: gettext_noop("research"),
-    Purpose.EDUCATION: gettext_noop("education"),
-    Purpose.NON_COMMERCIAL: gettext_noop("non-commercial purposes"),
-    Purpose.COMMERCIAL: gettext_noop("commercial purposes"),
-}
 # Who an organization type is, in the plural.
 ORGANIZATION_WORDS = {
     OrganizationType.INDIVIDUAL: gettext_noop("individuals"),
@@ -65,7 +51,7 @@ def describe(
     policy: Policy,
     *,
     country_name: Callable[[str], str] = str,
-    gettext: Gettext = _same,
+    gettext: Gettext = untranslated,
     ngettext: Ngettext = _english_plural,
 ) -> list[str]:
     """The policy's terms as plain sentences, most important first."""
@@ -96,7 +82,7 @@ def describe(
             )
             subject = where % {"who": subject, "places": place_names(audience.places, "or")}
         if audience.purposes:
-            purposes = [_(PURPOSE_WORDS[p]) for p in Purpose if p in audience.purposes]
+            purposes = [_(PURPOSE_NAMES[p]) for p in Purpose if p in audience.purposes]
             subject = _("%(who)s using it for %(purposes)s") % {
                 "who": subject,
                 "purposes": _join(purposes, "or", gettext),
@@ -202,7 +188,7 @@ def describe(
     return sentences
 
 
-def describe_label(label: Label, *, gettext: Gettext = _same) -> list[str]:
+def describe_label(label: Label, *, gettext: Gettext = untranslated) -> list[str]:
     """A label in plain sentences: its name, who applied it and their text (the label's own
     description when they wrote none), then what its rules mean for a request, if any."""
     _ = gettext
@@ -245,7 +231,7 @@ def _purposes_sentence(policy: Policy, gettext: Gettext) -> str:
         # Research and education are non-commercial: no need to name them too.
         shown = [p for p in shown if p not in (Purpose.RESEARCH, Purpose.EDUCATION)]
     return _("You may use it for %(purposes)s only.") % {
-        "purposes": _join([_(PURPOSE_WORDS[p]) for p in shown], "and", gettext)
+        "purposes": _join([_(PURPOSE_NAMES[p]) for p in shown], "and", gettext)
     }
 
 

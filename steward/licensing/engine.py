@@ -12,6 +12,7 @@ A decision is one of four outcomes, with every reason in plain words and the pri
 Denials win over everything else; approval comes before payment.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -19,6 +20,7 @@ from functools import lru_cache
 
 from steward.payments.pricing import Quote, quote
 
+from .i18n import gettext_noop, untranslated
 from .labels import Label, LabelRule
 from .regions import expand_places
 
@@ -214,10 +216,61 @@ class Requester:
             object.__setattr__(self, "country", self.country.upper())
 
 
+def _english_money(cents: int, currency: str) -> str:
+    return f"{cents // 100}.{cents % 100:02d} {currency.upper()}"
+
+
 @dataclass(frozen=True)
 class Reason:
+    """Why a decision went as it did: a code for programs and a sentence for people.
+
+    The sentence is an English template, marked for the message catalogues, with the values
+    it names kept apart (`values`), so that Django code can show it in the reader's language
+    with `text(gettext, ...)`; `message` is the English."""
+
     code: str
-    message: str
+    template: str
+    values: tuple[tuple[str, object], ...] = ()
+
+    @property
+    def message(self) -> str:
+        return self.text()
+
+    def text(
+        self,
+        gettext: Callable[[str], str] = untranslated,
+        *,
+        country_name: Callable[[str], str] = str,
+        money: Callable[[int, str], str] = _english_money,
+    ) -> str:
+        """The sentence, translated by `gettext`, with country codes named by `country_name`
+        and prices written by `money` (cents, currency)."""
+        if not self.values:
+            return gettext(self.template)
+        values = dict(self.values)
+        shown = {}
+        for key, value in values.items():
+            if key == "country":
+                shown[key] = country_name(value)
+            elif key == "purposes":
+                shown[key] = ", ".join(gettext(PURPOSE_NAMES[p]) for p in value)
+            elif key == "total":
+                shown[key] = money(value, values["currency"])
+            elif key == "reason":
+                # A label's own reason is in the catalogues; a community's words are kept.
+                shown[key] = gettext(value)
+            else:
+                shown[key] = value
+        return gettext(self.template) % shown
+
+
+# How each purpose is named in a list of the purposes a dataset may be used for.
+PURPOSE_NAMES = {
+    Purpose.RESEARCH: gettext_noop("research"),
+    Purpose.EDUCATION: gettext_noop("education"),
+    Purpose.NON_COMMERCIAL: gettext_noop("non-commercial purposes"),
+    Purpose.COMMERCIAL: gettext_noop("commercial purposes"),
+}
 
 
 @dataclass(frozen=True)
@@ -237,7 +290,11 @@ class Decision:
 
     @property
     def message(self) -> str:
-        return " ".join(reason.message for reason in self.reasons)
+        return self.text()
+
+    def text(self, gettext: Callable[[str], str] = untranslated, **namers) -> str:
+        """Every reason's sentence, in the language of `gettext` (see Reason.text)."""
+        return " ".join(reason.text(gettext, **namers) for reason in self.reasons)
 
 
 def decide(policy: Policy, requester: Requester, *, fee_rate: Decimal) -> Decision:
@@ -253,8 +310,7 @@ def decide(policy: Policy, requester: Requester, *, fee_rate: Decimal) -> Decisi
     if approvals:
         return Decision(Outcome.NEEDS_APPROVAL, tuple(approvals), price, price_quote)
     if price and not requester.has_paid:
-        reason = Reason("payment_required", _payment_message(price_quote))
-        return Decision(Outcome.NEEDS_PAYMENT, (reason,), price, price_quote)
+        return Decision(Outcome.NEEDS_PAYMENT, (_payment_reason(price_quote),), price, price_quote)
     return Decision(Outcome.ALLOWED, (), price, price_quote)
 
 
@@ -263,43 +319,52 @@ def _denials(policy: Policy, requester: Requester) -> list[Reason]:
     if policy.geography.mode != GeographyMode.ANYWHERE:
         if not requester.country:
             reasons.append(
-                Reason("country_required", "Say which country you will use the data in.")
+                Reason(
+                    "country_required", gettext_noop("Say which country you will use the data in.")
+                )
             )
         elif not policy.geography.admits(requester.country):
             reasons.append(
                 Reason(
                     "country_not_allowed",
-                    f"This dataset is not available in your country ({requester.country}).",
+                    gettext_noop("This dataset is not available in your country (%(country)s)."),
+                    (("country", requester.country),),
                 )
             )
     needs_purpose = policy.purposes or not policy.licence.commercial_use or policy.all_rules
     if needs_purpose and requester.purpose is None:
-        reasons.append(Reason("purpose_required", "Say what you will use the data for."))
+        reasons.append(
+            Reason("purpose_required", gettext_noop("Say what you will use the data for."))
+        )
     elif policy.purposes and not _purpose_admitted(requester.purpose, policy.purposes):
-        allowed = ", ".join(sorted(p.value.replace("_", "-") for p in policy.purposes))
+        allowed = tuple(p for p in Purpose if p in policy.purposes)
         reasons.append(
             Reason(
                 "purpose_not_allowed",
-                f"This dataset may only be used for: {allowed}.",
+                gettext_noop("This dataset may only be used for: %(purposes)s."),
+                (("purposes", allowed),),
             )
         )
     elif requester.purpose == Purpose.COMMERCIAL and not policy.licence.commercial_use:
         reasons.append(
             Reason(
                 "purpose_not_allowed",
-                f"The licence ({policy.licence.identifier}) does not allow commercial use.",
+                gettext_noop("The licence (%(licence)s) does not allow commercial use."),
+                (("licence", policy.licence.identifier),),
             )
         )
     reasons.extend(_missing_facts(policy, requester, reasons))
     for rule in policy.all_rules:
         if rule.effect == Outcome.DENIED and rule.audience.matches(requester):
-            reasons.append(Reason("refused_by_rule", _rule_message(rule)))
+            reasons.append(_rule_reason("refused_by_rule", rule))
     if policy.verified_organization_required and not requester.organization_verified:
         reasons.append(
             Reason(
                 "verification_required",
-                "Your organization must be verified: confirm an email address on a domain"
-                " its website uses.",
+                gettext_noop(
+                    "Your organization must be verified: confirm an email address on a domain"
+                    " its website uses."
+                ),
             )
         )
     return reasons
@@ -311,11 +376,14 @@ def _approvals(policy: Policy, requester: Requester) -> list[Reason]:
         return reasons
     if policy.approval == Approval.MANUAL:
         reasons.append(
-            Reason("approval_required", "The organization must approve your request first.")
+            Reason(
+                "approval_required",
+                gettext_noop("The organization must approve your request first."),
+            )
         )
     for rule in policy.all_rules:
         if rule.effect == Outcome.NEEDS_APPROVAL and rule.audience.matches(requester):
-            reasons.append(Reason("approval_required", _rule_message(rule)))
+            reasons.append(_rule_reason("approval_required", rule))
     return reasons
 
 
@@ -350,15 +418,21 @@ def _missing_facts(policy: Policy, requester: Requester, found: list[Reason]) ->
     already = {reason.code for reason in found}
     reasons = []
     if "country" in missing and "country_required" not in already:
-        reasons.append(Reason("country_required", "Say which country you will use the data in."))
+        reasons.append(
+            Reason("country_required", gettext_noop("Say which country you will use the data in."))
+        )
     if "purpose" in missing and "purpose_required" not in already:
-        reasons.append(Reason("purpose_required", "Say what you will use the data for."))
+        reasons.append(
+            Reason("purpose_required", gettext_noop("Say what you will use the data for."))
+        )
     if "organization_type" in missing:
         reasons.append(
             Reason(
                 "organization_type_required",
-                "Say what kind of organization you will use the data for, or that you act"
-                " as an individual.",
+                gettext_noop(
+                    "Say what kind of organization you will use the data for, or that you act"
+                    " as an individual."
+                ),
             )
         )
     return reasons
@@ -389,8 +463,11 @@ def _label_rule(rule: LabelRule, source: str) -> Rule:
     )
 
 
-def _rule_message(rule: Rule) -> str:
-    return f"{rule.source}: {rule.reason}" if rule.source else rule.reason
+def _rule_reason(code: str, rule: Rule) -> Reason:
+    if rule.source:
+        values = (("source", rule.source), ("reason", rule.reason))
+        return Reason(code, "%(source)s: %(reason)s", values)
+    return Reason(code, "%(reason)s", (("reason", rule.reason),))
 
 
 def admitted_purposes(policy: Policy) -> frozenset[Purpose]:
@@ -409,11 +486,11 @@ def _purpose_admitted(purpose: Purpose | None, allowed: frozenset[Purpose]) -> b
     return Purpose.NON_COMMERCIAL in allowed and purpose in NON_COMMERCIAL_PURPOSES
 
 
-def _payment_message(price_quote: Quote | None) -> str:
+def _payment_reason(price_quote: Quote | None) -> Reason:
     if price_quote is None:
-        return "Payment is required."
-    total = price_quote.total_price_cents
-    return (
-        f"Pay {total // 100}.{total % 100:02d} {price_quote.currency.upper()} to download this"
-        " dataset."
+        return Reason("payment_required", gettext_noop("Payment is required."))
+    return Reason(
+        "payment_required",
+        gettext_noop("Pay %(total)s to download this dataset."),
+        (("total", price_quote.total_price_cents), ("currency", price_quote.currency)),
     )

@@ -41,6 +41,8 @@ here as a `LabelRule` in plain values and made an engine `Rule` by `engine.label
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .i18n import gettext_noop
+
 TK_LABELS_URL = "https://localcontexts.org/labels/traditional-knowledge-labels/"
 BC_LABELS_URL = "https://localcontexts.org/labels/biocultural-labels/"
 NOTICES_URL = "https://localcontexts.org/notices/"
@@ -127,18 +129,19 @@ class Label:
 COMMERCIAL = frozenset({"commercial"})
 
 _NOT_COMMERCIAL = LabelRule(
-    reason="The community does not allow commercial use.", purposes=COMMERCIAL
+    reason=gettext_noop("The community does not allow commercial use."), purposes=COMMERCIAL
 )
 _ASK_FIRST = LabelRule(
-    reason="The community must approve every use outside it.", effect=NEEDS_APPROVAL
+    reason=gettext_noop("The community must approve every use outside it."), effect=NEEDS_APPROVAL
 )
 _OUTREACH_ONLY = LabelRule(
-    reason="The community allows only educational outreach (declare education).",
+    reason=gettext_noop("The community allows only educational outreach (declare education)."),
     except_purposes=frozenset({"education"}),
 )
 _ASK_ALL_COMMUNITIES = LabelRule(
-    reason="Several communities share responsibility for this material: they must approve"
-    " each use.",
+    reason=gettext_noop(
+        "Several communities share responsibility for this material: they must approve each use."
+    ),
     effect=NEEDS_APPROVAL,
 )
 
@@ -156,44 +159,44 @@ _TABLE = (
         TK,
         "TK Attribution",
         "TK A",
-        "Names who should be credited for this material; credit them in any use.",
+        gettext_noop("Names who should be credited for this material; credit them in any use."),
     ),
     _label(
         "tk-clan",
         TK,
         "TK Clan",
         "TK CL",
-        "Says that a clan holds responsibility for this material and its use.",
+        gettext_noop("Says that a clan holds responsibility for this material and its use."),
     ),
     _label(
         "tk-family",
         TK,
         "TK Family",
         "TK F",
-        "Says that a family holds responsibility for this material and its use.",
+        gettext_noop("Says that a family holds responsibility for this material and its use."),
     ),
     _label(
         "tk-multiple-communities",
         TK,
         "TK Multiple Communities",
         "TK MC",
-        "Says that several communities share custodianship of this material.",
+        gettext_noop("Says that several communities share custodianship of this material."),
         _ASK_ALL_COMMUNITIES,
-        meaning="Every request needs approval first.",
+        meaning=gettext_noop("Every request needs approval first."),
     ),
     _label(
         "tk-community-voice",
         TK,
         "TK Community Voice",
         "TK CV",
-        "Marks the community's own account of this material, in its own words.",
+        gettext_noop("Marks the community's own account of this material, in its own words."),
     ),
     _label(
         "tk-creative",
         TK,
         "TK Creative",
         "TK CR",
-        "Recognises the creative work of the community members behind this material.",
+        gettext_noop("Recognises the creative work of the community members behind this material."),
     ),
     # Traditional Knowledge Labels: protocols.
     _label(
@@ -201,77 +204,85 @@ _TABLE = (
         TK,
         "TK Verified",
         "TK V",
-        "The community has checked how this material is presented and is satisfied with it.",
+        gettext_noop(
+            "The community has checked how this material is presented and is satisfied with it."
+        ),
     ),
     _label(
         "tk-non-verified",
         TK,
         "TK Non-Verified",
         "TK NV",
-        "The community has concerns about how accurately this material is presented.",
+        gettext_noop("The community has concerns about how accurately this material is presented."),
     ),
     _label(
         "tk-seasonal",
         TK,
         "TK Seasonal",
         "TK S",
-        "This material is traditionally used or heard only at certain times of the year.",
+        gettext_noop(
+            "This material is traditionally used or heard only at certain times of the year."
+        ),
         _ASK_FIRST,
-        meaning="Every request needs approval first: the community says when it may be used.",
+        meaning=gettext_noop(
+            "Every request needs approval first: the community says when it may be used."
+        ),
     ),
     _label(
         "tk-women-general",
         TK,
         "TK Women General",
         "TK WG",
-        "This material is traditionally shared among women of the community.",
+        gettext_noop("This material is traditionally shared among women of the community."),
         _ASK_FIRST,
-        meaning="Every request needs approval first.",
+        meaning=gettext_noop("Every request needs approval first."),
     ),
     _label(
         "tk-men-general",
         TK,
         "TK Men General",
         "TK MG",
-        "This material is traditionally shared among men of the community.",
+        gettext_noop("This material is traditionally shared among men of the community."),
         _ASK_FIRST,
-        meaning="Every request needs approval first.",
+        meaning=gettext_noop("Every request needs approval first."),
     ),
     _label(
         "tk-women-restricted",
         TK,
         "TK Women Restricted",
         "TK WR",
-        "This material is restricted to particular women of the community.",
+        gettext_noop("This material is restricted to particular women of the community."),
         _ASK_FIRST,
-        meaning="Every request needs approval first.",
+        meaning=gettext_noop("Every request needs approval first."),
     ),
     _label(
         "tk-men-restricted",
         TK,
         "TK Men Restricted",
         "TK MR",
-        "This material is restricted to particular men of the community.",
+        gettext_noop("This material is restricted to particular men of the community."),
         _ASK_FIRST,
-        meaning="Every request needs approval first.",
+        meaning=gettext_noop("Every request needs approval first."),
     ),
     _label(
         "tk-culturally-sensitive",
         TK,
         "TK Culturally Sensitive",
         "TK CS",
-        "This material is culturally sensitive and calls for care in any use.",
+        gettext_noop("This material is culturally sensitive and calls for care in any use."),
         _ASK_FIRST,
-        meaning="Every request needs approval first.",
+        meaning=gettext_noop("Every request needs approval first."),
     ),
     _label(
         "tk-secret-sacred",
         TK,
         "TK Secret / Sacred",
         "TK SS",
-        "This material holds secret or sacred knowledge, never meant to be freely available.",
+        gettext_noop(
+            "This material holds secret or sacred knowledge, never meant to be freely available."
+        ),
         _ASK_FIRST,
-        meaning="Every request needs approval first.",
+        meaning=gettext_noop("Every request needs approval first."),
     ),
     # Traditional Knowledge Labels: permissions.
     _label(
@@ -279,47 +290,49 @@ _TABLE = (
         TK,
         "TK Outreach",
         "TK O",
-        "The community shares this material for educational outreach.",
+        gettext_noop("The community shares this material for educational outreach."),
         _OUTREACH_ONLY,
-        meaning="Requests for any purpose but education are refused.",
+        meaning=gettext_noop("Requests for any purpose but education are refused."),
     ),
     _label(
         "tk-non-commercial",
         TK,
         "TK Non-Commercial",
         "TK NC",
-        "The community allows only non-commercial use of this material.",
+        gettext_noop("The community allows only non-commercial use of this material."),
         _NOT_COMMERCIAL,
-        meaning="Requests for commercial use are refused.",
+        meaning=gettext_noop("Requests for commercial use are refused."),
     ),
     _label(
         "tk-commercial",
         TK,
         "TK Commercial",
         "TK C",
-        "The community allows commercial use and asks for fair, reciprocal exchange.",
+        gettext_noop("The community allows commercial use and asks for fair, reciprocal exchange."),
     ),
     _label(
         "tk-community-use-only",
         TK,
         "TK Community Use Only",
         "TK CO",
-        "This material is meant to circulate within the community.",
+        gettext_noop("This material is meant to circulate within the community."),
         LabelRule(
-            reason="Commercial use outside the community is not allowed.",
+            reason=gettext_noop("Commercial use outside the community is not allowed."),
             purposes=COMMERCIAL,
             except_organization_types=frozenset({"community"}),
         ),
         _ASK_FIRST,
-        meaning="Every request needs approval first; commercial requests from organizations"
-        " that are not community organizations are refused.",
+        meaning=gettext_noop(
+            "Every request needs approval first; commercial requests from organizations"
+            " that are not community organizations are refused."
+        ),
     ),
     _label(
         "tk-open-to-collaboration",
         TK,
         "TK Open to Collaboration",
         "TK CB",
-        "The community welcomes research collaboration and partnership.",
+        gettext_noop("The community welcomes research collaboration and partnership."),
     ),
     # Biocultural Labels: provenance.
     _label(
@@ -327,23 +340,25 @@ _TABLE = (
         BC,
         "BC Provenance",
         "BC P",
-        "Names the community this biocultural material comes from and its rights in it.",
+        gettext_noop(
+            "Names the community this biocultural material comes from and its rights in it."
+        ),
     ),
     _label(
         "bc-multiple-communities",
         BC,
         "BC Multiple Communities",
         "BC MC",
-        "Says that several communities share responsibility for this material.",
+        gettext_noop("Says that several communities share responsibility for this material."),
         _ASK_ALL_COMMUNITIES,
-        meaning="Every request needs approval first.",
+        meaning=gettext_noop("Every request needs approval first."),
     ),
     _label(
         "bc-clan",
         BC,
         "BC Clan",
         "BC CL",
-        "Says that a clan holds responsibility for this biocultural material.",
+        gettext_noop("Says that a clan holds responsibility for this biocultural material."),
     ),
     # Biocultural Labels: protocols.
     _label(
@@ -351,14 +366,14 @@ _TABLE = (
         BC,
         "BC Consent Verified",
         "BC CV",
-        "The community has consent conditions in place for use of this material.",
+        gettext_noop("The community has consent conditions in place for use of this material."),
     ),
     _label(
         "bc-consent-non-verified",
         BC,
         "BC Consent Non-Verified",
         "BC CNV",
-        "Consent for use of this material has not been verified with the community.",
+        gettext_noop("Consent for use of this material has not been verified with the community."),
     ),
     # Biocultural Labels: permissions.
     _label(
@@ -366,50 +381,54 @@ _TABLE = (
         BC,
         "BC Research Use",
         "BC R",
-        "The community allows this material to be used for research.",
+        gettext_noop("The community allows this material to be used for research."),
         LabelRule(
-            reason="The community allows only research use.",
+            reason=gettext_noop("The community allows only research use."),
             except_purposes=frozenset({"research"}),
         ),
-        meaning="Requests for any purpose but research are refused.",
+        meaning=gettext_noop("Requests for any purpose but research are refused."),
     ),
     _label(
         "bc-non-commercial",
         BC,
         "BC Non-Commercial",
         "BC NC",
-        "The community allows only non-commercial use of this material.",
+        gettext_noop("The community allows only non-commercial use of this material."),
         _NOT_COMMERCIAL,
-        meaning="Requests for commercial use are refused.",
+        meaning=gettext_noop("Requests for commercial use are refused."),
     ),
     _label(
         "bc-outreach",
         BC,
         "BC Outreach",
         "BC O",
-        "The community shares this material for educational outreach.",
+        gettext_noop("The community shares this material for educational outreach."),
         _OUTREACH_ONLY,
-        meaning="Requests for any purpose but education are refused.",
+        meaning=gettext_noop("Requests for any purpose but education are refused."),
     ),
     _label(
         "bc-open-to-collaboration",
         BC,
         "BC Open to Collaboration",
         "BC CB",
-        "The community welcomes research collaboration and partnership.",
+        gettext_noop("The community welcomes research collaboration and partnership."),
     ),
     _label(
         "bc-open-to-commercialization",
         BC,
         "BC Open to Commercialization",
         "BC OC",
-        "The community is open to commercial use, negotiated with it as a primary party.",
+        gettext_noop(
+            "The community is open to commercial use, negotiated with it as a primary party."
+        ),
         LabelRule(
-            reason="The community negotiates any commercial use: it must approve it first.",
+            reason=gettext_noop(
+                "The community negotiates any commercial use: it must approve it first."
+            ),
             effect=NEEDS_APPROVAL,
             purposes=COMMERCIAL,
         ),
-        meaning="Requests for commercial use need approval first.",
+        meaning=gettext_noop("Requests for commercial use need approval first."),
     ),
     # Notices.
     _label(
@@ -417,28 +436,30 @@ _TABLE = (
         NOTICE,
         "TK Notice",
         "TK Notice",
-        "Traditional Knowledge in this material may carry community rights and protocols.",
+        gettext_noop(
+            "Traditional Knowledge in this material may carry community rights and protocols."
+        ),
     ),
     _label(
         "bc-notice",
         NOTICE,
         "BC Notice",
         "BC Notice",
-        "This material may carry community rights in biocultural knowledge and data.",
+        gettext_noop("This material may carry community rights in biocultural knowledge and data."),
     ),
     _label(
         "attribution-incomplete-notice",
         NOTICE,
         "Attribution Incomplete Notice",
         "Attribution Incomplete",
-        "The record of who this material comes from is incomplete or wrong.",
+        gettext_noop("The record of who this material comes from is incomplete or wrong."),
     ),
     _label(
         "open-to-collaborate-notice",
         NOTICE,
         "Open to Collaborate Notice",
         "Open to Collaborate",
-        "The holder of this material welcomes collaboration with communities.",
+        gettext_noop("The holder of this material welcomes collaboration with communities."),
     ),
 )
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from .engine import Audience, LicenceTerms, OrganizationType, Outcome, Purpose, Rule
+from .i18n import gettext_noop
 
 # Nwulite Obodo Open Data License 1.0: free and open to users in Africa; commercial users
 # elsewhere must first agree compensation (a royalty or other benefit) with the licensor.
@@ -26,7 +27,7 @@ NOODL_RULES: tuple[Rule, ...] = (
             organization_types=frozenset({OrganizationType.COMPANY}),
             purposes=frozenset({Purpose.COMMERCIAL}),
         ),
-        reason=(
+        reason=gettext_noop(
             "Companies outside Africa that use the data commercially must first agree"
             " compensation with the licensor."
         ),

@@ -1,10 +1,18 @@
 from django.db import transaction
+from django.utils.translation import gettext
 
+from steward.lib.countries import country_name
+from steward.lib.money import format_money
 from steward.organizations.models import Organization
 
 from . import engine
 from .document import stored_document
 from .models import PolicyVersion, UsagePolicy
+
+
+def decision_text(decision: engine.Decision) -> str:
+    """A decision's reasons in the reader's language, countries and prices included."""
+    return decision.text(gettext, country_name=country_name, money=format_money)
 
 
 def set_terms(

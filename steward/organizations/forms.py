@@ -1,27 +1,10 @@
-import gettext
-from functools import lru_cache
-
-import pycountry
 from django import forms
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from steward.lib.countries import country_choices
 from steward.lib.errors import DomainError
 
 from .models import Membership
-
-
-@lru_cache(maxsize=16)
-def _countries(language: str) -> tuple[tuple[str, str], ...]:
-    names = gettext.translation(
-        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
-    countries = [(c.alpha_2, names.gettext(c.name)) for c in pycountry.countries]
-    return tuple(sorted(countries, key=lambda country: country[1].casefold()))
-
-
-def country_choices() -> list[tuple[str, str]]:
-    return [("", _("Choose a country")), *_countries(get_language() or "en")]
 
 
 def add_domain_error(form: forms.Form, exc: DomainError) -> None:

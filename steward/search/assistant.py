@@ -30,6 +30,7 @@ from steward.lib.mail import absolute_url
 from steward.lib.money import format_money
 from steward.licensing import engine
 from steward.licensing.regions import COUNTRIES
+from steward.licensing.services import decision_text
 from steward.payments.pricing import quote
 
 from . import queries, semantic
@@ -254,7 +255,7 @@ def _access(match: queries.Match, user) -> dict:
             text += " " + _("Then pay %(price)s (platform fee included).") % {"price": price}
         page = absolute_url(reverse("access:request-access", args=[dataset.public_id]))
     else:
-        reasons = access.decision.message if access.decision else ""
+        reasons = decision_text(access.decision) if access.decision else ""
         text = _("Not available to you under its terms.") + (f" {reasons}" if reasons else "")
     return _access_json(access.action, text, access, page)
 

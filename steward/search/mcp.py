@@ -19,11 +19,11 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from steward.access.forms import country_name
 from steward.access.services import current_policy
 from steward.catalog.models import Dataset
 from steward.catalog.queries import get_dataset_for
 from steward.catalog.schemas import dataset_summary
+from steward.lib.countries import country_name
 from steward.lib.errors import DomainError, NotFound
 from steward.lib.mail import absolute_url
 from steward.licensing.describe import describe

@@ -1,6 +1,7 @@
 """One person's way through the site in Chromium: a tab per person, and at each step the
-checks every journey page gets (the interface language, axe-core, a screenshot at 1280 px
-and, for key steps, at 375 px with no sideways scrolling)."""
+checks every journey page gets (the interface language, axe-core in the light and the dark
+colour scheme, a screenshot at 1280 px and, for key steps, axe-core and a screenshot at
+375 px with no sideways scrolling)."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +18,11 @@ expect.set_options(timeout=TIMEOUT_MS)
 # Impacts that fail a journey; axe-core's "minor" and "moderate" are left to review.
 FAILING_IMPACTS = ("serious", "critical")
 
-RUN_AXE = """async (impacts) => {
-  const results = await axe.run(document, {resultTypes: ["violations"]});
+# axe-core's rules, or only those named (the dark scheme changes colours, nothing else).
+RUN_AXE = """async ([impacts, only]) => {
+  const options = {resultTypes: ["violations"]};
+  if (only) options.runOnly = {type: "rule", values: only};
+  const results = await axe.run(document, options);
   return results.violations
     .filter((violation) => impacts.includes(violation.impact))
     .map((violation) => ({
@@ -126,19 +130,23 @@ class Journey:
 
     def check(self, page: Page, step: str, *, narrow: bool = False) -> None:
         """The page is in the journey's language, has no serious or critical axe-core
-        violation, and is photographed (also at 375 px when `narrow`)."""
+        violation (nor any contrast one in the dark colour scheme), and is photographed
+        (also checked and photographed at 375 px when `narrow`)."""
         page.wait_for_load_state()
         self.steps += 1
         name = f"{self.steps:02d}-{step}"
         expect(page.locator("html")).to_have_attribute("lang", self.lang)
-        violations = page.evaluate(RUN_AXE, list(FAILING_IMPACTS))
-        assert not violations, (
-            f"axe-core on {page.url} (step {name}):\n{format_violations(violations)}"
-        )
+        self.assert_accessible(page, name)
+        page.emulate_media(color_scheme="dark")
+        try:
+            self.assert_accessible(page, f"{name}, dark", only=["color-contrast"])
+        finally:
+            page.emulate_media(color_scheme="light")
         self.screenshot(page, name, WIDE)
         if narrow:
             page.set_viewport_size({"width": NARROW, "height": HEIGHT})
             try:
+                self.assert_accessible(page, f"{name}, {NARROW} px")
                 overflow = page.evaluate(FIND_OVERFLOW)
                 assert overflow["scrollWidth"] <= overflow["width"], (
                     f"{page.url} (step {name}) scrolls sideways at {NARROW} px:"
@@ -147,6 +155,12 @@ class Journey:
                 self.screenshot(page, name, NARROW)
             finally:
                 page.set_viewport_size({"width": WIDE, "height": HEIGHT})
+
+    def assert_accessible(self, page: Page, name: str, only: list[str] | None = None) -> None:
+        violations = page.evaluate(RUN_AXE, [list(FAILING_IMPACTS), only])
+        assert not violations, (
+            f"axe-core on {page.url} (step {name}):\n{format_violations(violations)}"
+        )
 
     def screenshot(self, page: Page, name: str, width: int) -> None:
         page.screenshot(path=self.folder / f"{self.lang}-{width}-{name}.png", full_page=True)

@@ -4,9 +4,10 @@ from django import template
 from django.utils.translation import gettext, ngettext
 
 from steward.catalog.models import DatasetFile
+from steward.lib.countries import country_name
 from steward.licensing.describe import describe, describe_label
 
-from ..forms import ORGANIZATION_TYPE_LABELS, PURPOSE_LABELS, country_name
+from ..forms import ORGANIZATION_TYPE_LABELS, PURPOSE_LABELS
 from ..models import DownloadEvent, Grant
 from ..services import current_policy, decide_download, preview_clip_count
 

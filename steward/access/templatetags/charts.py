@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
+from steward.lib import countries
 from steward.lib.charts import Bar, stacked_bar_chart
 
 from .. import forms
@@ -51,7 +52,7 @@ def country_name(code: str) -> str:
     """A country's name in the page's language, from its ISO 3166-1 code."""
     if not code:
         return _("None declared (open terms or members)")
-    return forms.country_name(code)
+    return countries.country_name(code)
 
 
 @register.filter(name="key_label")

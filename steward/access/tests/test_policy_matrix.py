@@ -124,7 +124,7 @@ def test_a_deny_listed_country_is_refused(client, organization, outsider, outsid
     dataset = publish(organization, {"geography": {"mode": "deny", "places": ["FR"]}})
     refused = ask(client, outsider_auth, dataset, country="FR")
     assert refused.json()["status"] == "denied"
-    assert "not available in your country (FR)" in refused.json()["reason"]
+    assert "not available in your country (France)" in refused.json()["reason"]
     assert_refused_everywhere(client, outsider_auth, outsider, dataset, "request_denied")
 
     allowed = ask(client, outsider_auth, dataset, country="KE")
@@ -222,7 +222,7 @@ def test_a_price_needs_payment_but_a_sample_does_not(client, organization, outsi
     }
     refused = api_download(client, outsider_auth, dataset)
     assert refused.status_code == 402 and refused.json()["code"] == "payment_required"
-    assert "262.50 USD" in refused.json()["error"]
+    assert "USD 262.50" in refused.json()["error"]
     sample = client.post(f"/api/datasets/{dataset.public_id}/sample-download", **outsider_auth)
     assert sample.status_code == 200
 
@@ -264,3 +264,17 @@ def test_a_new_policy_applies_to_new_grants_only(
     newcomer = create_user("newcomer", email="newcomer@example.org", password="a-long-password1")
     later = ask(client, auth_for(newcomer), dataset, purpose="commercial").json()
     assert (later["status"], later["termsVersion"]) == ("denied", 2)
+
+
+def test_refusals_speak_the_readers_language(client, organization, outsider, outsider_auth):
+    dataset = publish(
+        organization,
+        {"geography": {"mode": "deny", "places": ["FR"]}, "purposes": ["research"]},
+    )
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    refused = ask(client, {**outsider_auth, **french}, dataset, country="FR")
+    assert refused.json()["status"] == "denied"
+    assert "n'est pas disponible dans votre pays (France)" in refused.json()["reason"]
+    swahili = {"HTTP_ACCEPT_LANGUAGE": "sw"}
+    other = ask(client, {**outsider_auth, **swahili}, dataset, country="KE", purpose="commercial")
+    assert other.json()["reason"] == "Seti hii ya data inaweza kutumika tu kwa: utafiti."

@@ -637,7 +637,7 @@ def test_the_country_connected_from_must_be_the_one_declared(
     refused = ask(client, asked, remote_addr="198.51.100.7")  # France, declared Kenya
 
     assert refused.status_code == 400
-    assert "you are connecting from FR" in str(refused.context["form"].errors["country"])
+    assert "you are connecting from France" in str(refused.context["form"].errors["country"])
     assert not AccessRequest.objects.exists()
 
     ask(client, asked, remote_addr="203.0.113.7")  # Kenya

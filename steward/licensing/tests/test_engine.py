@@ -437,3 +437,51 @@ def test_is_open_only_without_any_condition():
     assert not CC_BY_NC.is_open
     assert not PAID.is_open
     assert not Policy(licence=LicenceTerms("custom"), request_required=True).is_open
+
+
+def test_reasons_keep_their_values_apart_so_that_they_can_be_translated():
+    policy = Policy(
+        licence=terms_for("CC-BY-4.0"),
+        purposes=frozenset({Purpose.RESEARCH, Purpose.EDUCATION}),
+        geography=Geography(GeographyMode.DENY, frozenset({"FR"})),
+    )
+    decision = decide(
+        policy, Requester(country="FR", purpose=Purpose.COMMERCIAL), fee_rate=Decimal("0.1")
+    )
+    assert decision.message == (
+        "This dataset is not available in your country (FR)."
+        " This dataset may only be used for: research, education."
+    )
+    catalogue = {
+        "This dataset is not available in your country (%(country)s).": "Pas dans ton pays"
+        " (%(country)s).",
+        "This dataset may only be used for: %(purposes)s.": "Seulement pour : %(purposes)s.",
+        "research": "la recherche",
+        "education": "l’enseignement",
+    }
+    text = decision.text(
+        lambda message: catalogue.get(message, message), country_name={"FR": "France"}.get
+    )
+    assert text == "Pas dans ton pays (France). Seulement pour : la recherche, l’enseignement."
+
+
+def test_a_price_reason_is_written_by_the_callers_money_format():
+    policy = Policy(licence=terms_for("CC-BY-4.0"), base_price_cents=1250, currency="eur")
+    decision = decide(policy, Requester(country="KE"), fee_rate=Decimal("0"))
+    assert decision.outcome == Outcome.NEEDS_PAYMENT
+    assert decision.message == "Pay 12.50 EUR to download this dataset."
+    written = decision.text(money=lambda cents, currency: f"{currency} {cents / 100:.2f}")
+    assert written == "Pay eur 12.50 to download this dataset."
+
+
+def test_a_communitys_name_is_kept_even_when_it_holds_a_percent_sign():
+    rule = Rule(
+        audience=Audience(purposes=frozenset({Purpose.COMMERCIAL})),
+        reason="Commercial use is refused.",
+        source="TK Non-Commercial (100% Radio)",
+    )
+    policy = Policy(licence=terms_for("CC-BY-4.0"), rules=(rule,))
+    decision = decide(
+        policy, Requester(country="KE", purpose=Purpose.COMMERCIAL), fee_rate=Decimal("0")
+    )
+    assert decision.message == "TK Non-Commercial (100% Radio): Commercial use is refused."

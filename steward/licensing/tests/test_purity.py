@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 LICENSING = Path(__file__).resolve().parent.parent
-MODULES = ["engine", "regions", "licences", "document", "odrl", "describe", "labels"]
+MODULES = ["engine", "regions", "licences", "document", "odrl", "describe", "labels", "i18n"]
 ALLOWED = {"steward.payments.pricing"}
 
 

@@ -510,7 +510,7 @@ def test_the_official_sdk_downloads_once_stripe_has_paid(
     monkeypatch.setenv("MDC_API_KEY", create_api_key(outsider)[1])
     import datacollective
 
-    with pytest.raises(requests.HTTPError, match=r"402.*Pay 262.50 USD"):
+    with pytest.raises(requests.HTTPError, match=r"402.*Pay USD 262.50"):
         datacollective.download_dataset(dataset.public_id, str(tmp_path / "a"), show_progress=False)
 
     pay(services.checkout(order).external_id)
