@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install system-deps axe-core messages run test lint fmt check bench bench-transfer bench-policy bench-ledger bench-assistant clean
+.PHONY: install system-deps axe-core messages run test lint fmt check bench bench-transfer bench-policy bench-ledger bench-assistant bench-load clean
 
 $(BIN)/steward: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Steward needs Python 3.11 or newer")'
@@ -27,11 +27,14 @@ run: install
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser of its
 # own), the upload script's tests run under Node.js, and the translation tests and
-# `make messages` need GNU gettext (xgettext, msgmerge, msgfmt).
+# `make messages` need GNU gettext (xgettext, msgmerge, msgfmt). tests/test_deploy.py
+# validates deploy/compose.yaml with docker-compose (no Docker engine needed) and runs
+# deploy/nginx's locations in a real nginx.
 system-deps:
 	@command -v chromium >/dev/null && command -v node >/dev/null && \
-	  command -v msgfmt >/dev/null || \
-	  (apt-get update -qq && apt-get install -y -qq chromium nodejs gettext)
+	  command -v msgfmt >/dev/null && command -v docker-compose >/dev/null && \
+	  command -v nginx >/dev/null || \
+	  (apt-get update -qq && apt-get install -y -qq chromium nodejs gettext docker-compose nginx)
 
 # After changing a text of the interface: update each language's message file (new texts
 # come in untranslated), then, once translated, compile them. Both files are committed.
@@ -73,6 +76,11 @@ bench-ledger: install
 
 bench-assistant: install
 	$(BIN)/python bench/assistant.py
+
+# PostgreSQL's server programs (initdb, pg_ctl) must be installed: the benchmark runs a
+# cluster of its own, which it restarts during the load.
+bench-load: install
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) var

@@ -34,11 +34,23 @@ COMMANDS = [
         "ledger",
         "The payments ledger: `ledger verify` checks every posting against orders and payouts.",
     ),
+    (
+        "provenance",
+        "Provenance bundles: `provenance verify FILE` checks a bundle against Steward's "
+        "records and stored files (fails when the database cannot be reached; `--offline` "
+        "checks the bundle alone).",
+    ),
     ("expire-uploads", "Cancel uploads left unfinished too long (run daily)."),
     ("mcp", "Serve the catalogue to AI assistants over the Model Context Protocol."),
     (
         "access-reminders",
         "Remind holders of expiring access; record unconfirmed deletions (run daily).",
+    ),
+    ("backup", "Back up the database and every stored file into a new folder; the site stays up."),
+    ("restore", "Restore a backup into an empty database (SQLite or PostgreSQL) and storage."),
+    (
+        "migrate-storage",
+        "Move every stored file to S3 or back (`--to s3|local`), each copy checked; reads go on.",
     ),
 ]
 

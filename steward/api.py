@@ -14,11 +14,51 @@ from steward.accounts.api import router as accounts_router
 from steward.accounts.auth import ApiKeyAuth
 from steward.catalog.api import router as catalog_router
 from steward.catalog.api import submissions_router, uploads_router
+from steward.catalog.schemas import ErrorOut
+from steward.exports.api import router as exports_router
 from steward.lib.errors import DomainError
 from steward.payments.api import router as orders_router
 from steward.search.api import router as assistant_router
 
-api = NinjaAPI(
+
+class StewardAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """The schema, with the answers every operation can give besides its own: 401 where
+        a key is checked, and 429 (with Retry-After) wherever rate limits apply."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        error = {"$ref": "#/components/schemas/ErrorOut"}
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "ErrorOut", ErrorOut.model_json_schema()
+        )
+        for operations in schema["paths"].values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                if operation.get("security"):
+                    responses.setdefault(
+                        401,
+                        {
+                            "description": "Unauthorized",
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    )
+                if operation["operationId"] != "steward_api_health":
+                    responses.setdefault(
+                        429,
+                        {
+                            "description": "Too Many Requests",
+                            "headers": {
+                                "Retry-After": {
+                                    "description": "seconds until a request will be accepted",
+                                    "schema": {"type": "integer"},
+                                }
+                            },
+                            "content": {"application/json": {"schema": error}},
+                        },
+                    )
+        return schema
+
+
+api = StewardAPI(
     title="Steward API",
     version="1",
     description="The Mozilla Data Collective API, served by Steward.",
@@ -77,6 +117,7 @@ def health(request):
 api.add_router("/me", accounts_router)
 api.add_router("/datasets", catalog_router)
 api.add_router("/datasets", access_router)
+api.add_router("/datasets", exports_router)
 api.add_router("/submissions", submissions_router)
 api.add_router("/uploads", uploads_router)
 api.add_router("/access-requests", requests_router)

@@ -53,6 +53,8 @@ SECRET_KEY = env_secret("STEWARD_SECRET_KEY") or _local_secret_key()
 DEBUG = env_bool("STEWARD_DEBUG", False)
 
 STEWARD_BASE_URL = env_str("STEWARD_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Who runs this installation: the publisher of the catalogue's DCAT export.
+STEWARD_OPERATOR_NAME = env_str("STEWARD_OPERATOR_NAME", "Steward")
 _base = urlsplit(STEWARD_BASE_URL)
 _https = _base.scheme == "https"
 
@@ -88,22 +90,38 @@ INSTALLED_APPS = [
     "steward.access",
     "steward.payments",
     "steward.search",
+    "steward.exports",
+    "steward.operations",
     "django_tasks",
     "django_tasks_db",
+    # So that /api/docs serves Swagger UI from our static files, without inline script, as the
+    # Content-Security-Policy requires (without it django-ninja loads it from a CDN).
+    "ninja",
 ]
 
 MIDDLEWARE = [
+    # First: the request id is on every log line of the request and on every response.
+    "steward.audit.context.RequestContextMiddleware",
+    # Content-Security-Policy and Permissions-Policy on every response, static files included.
+    "steward.operations.middleware.SecurityHeadersMiddleware",
+    # /healthz and /readyz answer before the host check and the HTTPS redirect, which
+    # probes addressing the container directly would fail, and are not counted as traffic.
+    "steward.operations.middleware.HealthProbeMiddleware",
+    "steward.operations.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that could look up the address or its parameters in the database.
+    "steward.lib.http.RefuseNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before the CSRF check, so that every post of a limited form counts.
+    "steward.operations.ratelimit.RateLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "steward.accounts.middleware.StaffTwoFactorMiddleware",
-    "steward.audit.context.RequestContextMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it answers locked-out log-ins.
     "axes.middleware.AxesMiddleware",
@@ -129,7 +147,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{STEWARD_HOME / 'steward.sqlite3'}",
+        # It holds the database password: DATABASE_URL_FILE may name a file holding it instead.
+        env_secret("DATABASE_URL") or f"sqlite:///{STEWARD_HOME / 'steward.sqlite3'}",
         conn_max_age=env_int("STEWARD_DB_CONN_MAX_AGE", 60),
     )
 }
@@ -188,9 +207,13 @@ STEWARD_S3_ENDPOINT = env_str("STEWARD_S3_ENDPOINT", "")
 STEWARD_S3_REGION = env_str("STEWARD_S3_REGION", "us-east-1")
 STEWARD_S3_ACCESS_KEY_ID = env_secret("STEWARD_S3_ACCESS_KEY_ID") or ""
 STEWARD_S3_SECRET_ACCESS_KEY = env_secret("STEWARD_S3_SECRET_ACCESS_KEY") or ""
+# While `steward migrate-storage` moves the files: "local" or "s3", the store they are moving
+# from. Steward then stores new files in the other one and reads from this one what the
+# other does not hold yet (storage/objectstore.py FallbackStore).
+STEWARD_STORAGE_MIGRATING_FROM = env_str("STEWARD_STORAGE_MIGRATING_FROM", "").strip().lower()
 
 # Email. Without STEWARD_EMAIL_URL messages are written to the log (console backend).
-_email_url = os.environ.get("STEWARD_EMAIL_URL", "")
+_email_url = env_secret("STEWARD_EMAIL_URL") or ""
 if _email_url:
     _email = urlsplit(_email_url)
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -214,7 +237,9 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = _base.scheme
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Steward] "
 # Per-account lock-out is django-axes's job (below); allauth only slows one address.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+# Log-in and sign-up posts are limited by Steward's own limits (STEWARD_RATE_LIMIT_*), which
+# all processes share; allauth's would be counted in each process's memory.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip", "login": None, "signup": None}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Steward"
 ACCOUNT_ADAPTER = "steward.accounts.adapter.AccountAdapter"
@@ -231,9 +256,38 @@ AXES_USERNAME_FORM_FIELD = "login"
 AXES_USERNAME_CALLABLE = "steward.accounts.lockout.lockout_username"
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_VERBOSE = False
+# Redis (optional): with it, the cache and the rate-limit counters live there, so that web
+# processes on several machines share them; without it, rate limits are counted in the
+# database and the cache is each process's memory.
+STEWARD_REDIS_URL = env_secret("STEWARD_REDIS_URL") or ""
+# Keys are prefixed with this, so that several sites can share one Redis.
+STEWARD_REDIS_PREFIX = env_str("STEWARD_REDIS_PREFIX", "steward")
+if STEWARD_REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": STEWARD_REDIS_URL,
+            "KEY_PREFIX": STEWARD_REDIS_PREFIX,
+        }
+    }
+
+# Rate limits (steward.operations.ratelimit): requests per period, e.g. "300/minute" or
+# "5/10seconds"; "0" or "off" for none. API calls count per API key (per address without
+# one); log-in, sign-up and access-request form posts per address. Creating an access
+# request through the API counts against both the API and the access-request limit.
+STEWARD_RATE_LIMIT_API = env_str("STEWARD_RATE_LIMIT_API", "300/minute")
+STEWARD_RATE_LIMIT_LOGIN = env_str("STEWARD_RATE_LIMIT_LOGIN", "20/minute")
+STEWARD_RATE_LIMIT_SIGNUP = env_str("STEWARD_RATE_LIMIT_SIGNUP", "20/hour")
+STEWARD_RATE_LIMIT_ACCESS_REQUEST = env_str("STEWARD_RATE_LIMIT_ACCESS_REQUEST", "30/hour")
+
 # Background work (file checks, large-upload verification) runs in `steward worker`,
 # which takes tasks from the database; no broker is needed.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# The backend is django-tasks-db's, with tasks that carry the enqueuing request's id into
+# their log lines (steward/operations/taskqueue.py).
+TASKS = {"default": {"BACKEND": "steward.operations.taskqueue.DatabaseBackend"}}
+# A running task whose worker has not been heard from for this many seconds (killed, machine
+# lost) is queued again by another worker (steward/management/commands/worker.py).
+STEWARD_TASK_WORKER_TIMEOUT = env_int("STEWARD_TASK_WORKER_TIMEOUT", 60)
 
 # Downloads: how long a signed link lives, and how Steward hands out local files:
 # "direct" streams them itself (zero-copy through sendfile); "x-accel" leaves the bytes to
@@ -287,12 +341,30 @@ STEWARD_LLM_MODEL = env_str("STEWARD_LLM_MODEL", "")
 STEWARD_LLM_API_KEY = env_secret("STEWARD_LLM_API_KEY") or ""
 STEWARD_LLM_TIMEOUT = env_int("STEWARD_LLM_TIMEOUT", 10)
 
+# Logs go to stderr: "text" for a person at a terminal, "json" (one object per line, with the
+# request id) for a log collector. Each request writes one line to steward.access at INFO.
+STEWARD_LOG_FORMAT = env_str("STEWARD_LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "steward.operations.logs.RequestIdFilter"}},
+    "formatters": {
+        "text": {"()": "steward.operations.logs.TextFormatter"},
+        "json": {"()": "steward.operations.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if STEWARD_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("STEWARD_LOG_LEVEL", "WARNING")},
+    "loggers": {"steward.access": {"level": "INFO"}},
 }
+# Prometheus metrics at /metrics for whoever sends this token (Authorization: Bearer);
+# without a token /metrics answers 404.
+STEWARD_METRICS_TOKEN = env_secret("STEWARD_METRICS_TOKEN") or ""
 # HSTS preload is a commitment that cannot be undone quickly; operators opt in themselves.
 SILENCED_SYSTEM_CHECKS = ["security.W021"]
 

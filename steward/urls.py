@@ -18,4 +18,6 @@ urlpatterns = [
     path("", include("steward.access.urls")),
     path("", include("steward.payments.urls")),
     path("", include("steward.search.urls")),
+    path("", include("steward.exports.urls")),
+    path("", include("steward.operations.urls")),
 ]

@@ -7,8 +7,9 @@ from steward.catalog.queries import get_api_dataset_for, get_dataset_for
 from steward.catalog.schemas import ErrorOut
 from steward.lib.errors import DomainError, Forbidden, NotFound
 from steward.lib.geoip import client_ip
-from steward.lib.http import json_body
+from steward.lib.http import json_body, json_body_doc
 from steward.lib.times import api_time
+from steward.licensing.engine import OrganizationType, Purpose
 from steward.licensing.odrl import to_odrl
 
 from . import queries, services
@@ -26,6 +27,15 @@ from .schemas import (
 router = Router(tags=["downloads"])
 
 ERRORS = {401: ErrorOut, 402: ErrorOut, 403: ErrorOut, 404: ErrorOut, 410: ErrorOut}
+
+
+def _text(limit: int = services.REQUEST_TEXT_LIMIT, *, required: bool = False) -> dict:
+    # Checked after surrounding spaces are stripped; a required text must not be blank.
+    return {"type": "string", "maxLength": limit} | ({"pattern": r"\S"} if required else {})
+
+
+ACCEPT_TERMS = {"type": "boolean", "enum": [True], "description": "must be true"}
+REASON_REQUIRED = json_body_doc({"reason": _text(required=True)}, required=("reason",))
 
 
 def _start(request: HttpRequest, dataset_id: str, role: str) -> services.DownloadSession:
@@ -69,9 +79,12 @@ def download_sample(request: HttpRequest, dataset_id: str):
 
 @router.get(
     "/{dataset_id}/policy",
-    response={200: dict, 404: ErrorOut, 410: ErrorOut},
+    response={200: None, 404: ErrorOut, 410: ErrorOut},
     auth=None,
     summary="The dataset's usage policy as W3C ODRL 2.2 (JSON-LD)",
+    openapi_extra={
+        "responses": {200: {"content": {"application/ld+json": {"schema": {"type": "object"}}}}}
+    },
 )
 def dataset_policy(request: HttpRequest, dataset_id: str):
     """The terms in force for new requests, as an ODRL `Offer` (`application/ld+json`)."""
@@ -101,6 +114,22 @@ def dataset_policy(request: HttpRequest, dataset_id: str):
         410: ErrorOut,
     },
     summary="Request access to a dataset",
+    openapi_extra=json_body_doc(
+        {
+            "purpose": {"type": "string", "enum": [p.value for p in Purpose]},
+            "country": {"type": "string", "description": "ISO 3166-1 alpha-2, e.g. KE"},
+            "organizationName": _text(300),
+            "organizationType": {"type": "string", "enum": [t.value for t in OrganizationType]},
+            "organizationWebsite": _text(500),
+            "intendedUse": _text(),
+            "answers": {
+                "type": "object",
+                "additionalProperties": {"type": ["string", "null"], "maxLength": 2000},
+            },
+            "acceptTerms": ACCEPT_TERMS,
+        },
+        required=("purpose", "country", "organizationType", "acceptTerms"),
+    ),
 )
 def create_access_request(request: HttpRequest, dataset_id: str):
     """Body: `purpose` (research, education, non_commercial, commercial), `country` (ISO
@@ -189,7 +218,10 @@ def get_access_request(request: HttpRequest, request_id: str):
 
 
 @requests_router.post(
-    "/{request_id}/approve", response={200: dict, **REQUEST_ERRORS}, summary="Approve a request"
+    "/{request_id}/approve",
+    response={200: dict, **REQUEST_ERRORS},
+    summary="Approve a request",
+    openapi_extra=json_body_doc({"reason": _text()}),
 )
 def approve_access_request(request: HttpRequest, request_id: str):
     """Approve a pending request; where the terms ask for several guardians, this is one
@@ -204,7 +236,10 @@ def approve_access_request(request: HttpRequest, request_id: str):
 
 
 @requests_router.post(
-    "/{request_id}/deny", response={200: dict, **REQUEST_ERRORS}, summary="Deny a request"
+    "/{request_id}/deny",
+    response={200: dict, **REQUEST_ERRORS},
+    summary="Deny a request",
+    openapi_extra=REASON_REQUIRED,
 )
 def deny_access_request(request: HttpRequest, request_id: str):
     """Deny a pending request. Body: `reason` (required), sent to the requester."""
@@ -234,7 +269,10 @@ def get_grant(request: HttpRequest, grant_id: str):
 
 
 @grants_router.post(
-    "/{grant_id}/revoke", response={200: dict, **REQUEST_ERRORS}, summary="Revoke a grant"
+    "/{grant_id}/revoke",
+    response={200: dict, **REQUEST_ERRORS},
+    summary="Revoke a grant",
+    openapi_extra=REASON_REQUIRED,
 )
 def revoke_grant(request: HttpRequest, grant_id: str):
     """End a grant at once. Body: `reason` (required), sent to its holder."""
@@ -246,7 +284,12 @@ def revoke_grant(request: HttpRequest, grant_id: str):
 
 
 @grants_router.post(
-    "/{grant_id}/renew", response={200: dict, **REQUEST_ERRORS}, summary="Renew your grant"
+    "/{grant_id}/renew",
+    response={200: dict, **REQUEST_ERRORS},
+    summary="Renew your grant",
+    openapi_extra=json_body_doc(
+        {"acceptTerms": ACCEPT_TERMS, "usageReport": _text()}, required=("acceptTerms",)
+    ),
 )
 def renew_grant(request: HttpRequest, grant_id: str):
     """Extend a grant that ends within 30 days (or has ended) under the current terms. Body:
@@ -268,6 +311,13 @@ def renew_grant(request: HttpRequest, grant_id: str):
     "/{dataset_id}/versions/{number}/withdraw",
     response={200: dict, **REQUEST_ERRORS, 410: ErrorOut},
     summary="Withdraw a published version (consent withdrawn)",
+    openapi_extra=json_body_doc(
+        {
+            "reason": _text(required=True),
+            "deadlineDays": {"type": "integer", "minimum": 1, "maximum": 365},
+        },
+        required=("reason",),
+    ),
 )
 def withdraw_version(request: HttpRequest, dataset_id: str, number: int):
     """For the organization's owners and admins. Body: `reason` (required; shown to those who

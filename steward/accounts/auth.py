@@ -6,7 +6,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.errors import HttpError
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import HttpBasicAuth, HttpBearer, SessionAuth
 
 from steward.lib.errors import Forbidden
 
@@ -52,3 +52,17 @@ class BrowserSessionAuth(SessionAuth):
 
 # The upload endpoints (/uploads..., /submissions/{id}/sample...) and nothing else.
 UPLOAD_AUTH = [ApiKeyAuth(), BrowserSessionAuth()]
+
+
+class ApiKeyBasicAuth(HttpBasicAuth):
+    """An API key as the password of HTTP Basic (any user name): what tools that only speak
+    Basic send, such as mlcroissant (CROISSANT_BASIC_AUTH_USERNAME and _PASSWORD)."""
+
+    def authenticate(self, request: HttpRequest, username: str, password: str):
+        return ApiKeyAuth().authenticate(request, password)
+
+
+def anyone_without_a_key(request: HttpRequest):
+    """For public reads: anyone may call; a request that sends a key must send a valid one
+    (ApiKeyAuth, listed before this one, answers it)."""
+    return "authorization" not in request.headers

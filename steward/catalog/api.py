@@ -11,7 +11,7 @@ from ninja import Router, Status
 
 from steward.accounts.auth import UPLOAD_AUTH
 from steward.lib.errors import DomainError, NotFound
-from steward.lib.http import json_body
+from steward.lib.http import json_body, json_body_doc
 from steward.lib.times import api_time
 from steward.storage import services as storage_services
 
@@ -23,6 +23,7 @@ from .schemas import (
     DatasetList,
     ErrorOut,
     dataset_summary,
+    submission_fields,
     submission_payload,
     terms_of,
 )
@@ -103,7 +104,33 @@ def _envelope(submission) -> dict:
     return {"submission": submission_payload(submission)}
 
 
-@submissions_router.post("", response={200: dict, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut})
+NOT_BLANK = {"type": "string", "pattern": r"\S"}
+
+
+def _optional_id(data: dict, field: str) -> str | None:
+    """An optional id or slug of the body; anything but text (or null) is refused."""
+    value = data.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise DomainError(_("%(field)s: must be a string") % {"field": field}, field=field)
+    return value
+
+
+@submissions_router.post(
+    "",
+    response={200: dict, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    openapi_extra=json_body_doc(
+        {
+            # The slug is chosen later, by PATCH.
+            **{k: v for k, v in submission_fields().items() if k != "slug"},
+            "name": NOT_BLANK | {"maxLength": 255},
+            "organizationSlug": {"type": ["string", "null"]},
+            "datasetId": {"type": ["string", "null"]},
+        },
+        required=("name",),
+    ),
+)
 def create_submission(request: HttpRequest):
     """Start a draft: `{"name": ...}` plus, optionally, any datasheet field; `organizationSlug`
     when you belong to several organizations; `datasetId` to propose a new version of one."""
@@ -111,13 +138,13 @@ def create_submission(request: HttpRequest):
 
     data = json_body(request)
     organization = None
-    if slug := data.get("organizationSlug"):
-        organization = Organization.objects.filter(slug=str(slug)).first()
+    if slug := _optional_id(data, "organizationSlug"):
+        organization = Organization.objects.filter(slug=slug).first()
         if organization is None:
             raise NotFound(_("Organization not found"))
     dataset = None
-    if dataset_id := data.get("datasetId"):
-        dataset = queries.get_dataset_for(request.user, str(dataset_id))
+    if dataset_id := _optional_id(data, "datasetId"):
+        dataset = queries.get_dataset_for(request.user, dataset_id)
     submission = services.create_submission(
         request.user, data=data, organization=organization, dataset=dataset
     )
@@ -135,6 +162,7 @@ def get_submission(request: HttpRequest, submission_id: str):
 @submissions_router.patch(
     "/{submission_id}",
     response={200: dict, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 410: ErrorOut},
+    openapi_extra=json_body_doc(submission_fields(), minProperties=1),
 )
 def update_submission(request: HttpRequest, submission_id: str):
     submission = get_submission_for(request.user, submission_id, edit=True)
@@ -147,6 +175,9 @@ def update_submission(request: HttpRequest, submission_id: str):
 @submissions_router.post(
     "/{submission_id}",
     response={200: dict, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 410: ErrorOut},
+    openapi_extra=json_body_doc(
+        {"agreeToSubmit": {"type": "boolean", "enum": [True]}}, required=("agreeToSubmit",)
+    ),
 )
 def submit_submission(request: HttpRequest, submission_id: str):
     """`{"agreeToSubmit": true}` sends the submission for review."""
@@ -177,6 +208,37 @@ uploads_router = Router(tags=["uploads"], auth=UPLOAD_AUTH)
 UPLOAD_ERRORS = {
     400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 410: ErrorOut
 }  # fmt: skip
+UPLOAD_FILE = {
+    "filename": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "description": "a bare file name ending in .tar.gz or .tgz",
+    },
+    "fileSize": {"type": "integer", "minimum": 1},
+    "mimeType": {"type": "string", "description": "application/gzip, application/x-gzip or "
+                 "application/x-tar"},
+}  # fmt: skip
+START_SAMPLE = json_body_doc(UPLOAD_FILE, required=("filename", "fileSize", "mimeType"))
+COMPLETE_UPLOAD = json_body_doc(
+    {
+        "uploadId": {"type": ["string", "null"]},
+        "parts": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "partNumber": {"type": ["integer", "string"]},
+                    "etag": {"type": "string", "pattern": r"[^\s\"]"},
+                },
+                "required": ["partNumber", "etag"],
+            },
+        },
+        "checksum": {"type": "string", "description": "the SHA-256 of the whole file (hex)"},
+    },
+    required=("parts", "checksum"),
+)
 
 
 def _start_upload(request: HttpRequest, submission_id: str, purpose: str) -> dict:
@@ -238,7 +300,15 @@ def _abort(request: HttpRequest, submission, upload) -> Status:
     return Status(204, None)
 
 
-@uploads_router.post("", response={200: dict, **UPLOAD_ERRORS}, summary="Start an upload")
+@uploads_router.post(
+    "",
+    response={200: dict, **UPLOAD_ERRORS},
+    summary="Start an upload",
+    openapi_extra=json_body_doc(
+        {"submissionId": NOT_BLANK, **UPLOAD_FILE},
+        required=("submissionId", "filename", "fileSize", "mimeType"),
+    ),
+)
 def start_upload(request: HttpRequest):
     """`{submissionId, filename, fileSize, mimeType}` → `{fileUploadId, uploadId}`. The
     submission is a draft, or an approved one whose dataset gets a new version."""
@@ -266,7 +336,9 @@ def get_upload_part_url(request: HttpRequest, file_upload_id: str, part_number: 
     return _part_url(request, upload, part_number)
 
 
-@uploads_router.post("/{file_upload_id}", response={200: dict, **UPLOAD_ERRORS})
+@uploads_router.post(
+    "/{file_upload_id}", response={200: dict, **UPLOAD_ERRORS}, openapi_extra=COMPLETE_UPLOAD
+)
 def complete_upload(request: HttpRequest, file_upload_id: str):
     """`{uploadId, parts: [{partNumber, etag}], checksum}`: join, verify and attach."""
     submission, upload = get_upload_for(request.user, file_upload_id, purpose="archive")
@@ -280,7 +352,10 @@ def abort_upload(request: HttpRequest, file_upload_id: str):
 
 
 @submissions_router.post(
-    "/{submission_id}/sample", response={200: dict, **UPLOAD_ERRORS}, auth=UPLOAD_AUTH
+    "/{submission_id}/sample",
+    response={200: dict, **UPLOAD_ERRORS},
+    auth=UPLOAD_AUTH,
+    openapi_extra=START_SAMPLE,
 )
 def start_sample_upload(request: HttpRequest, submission_id: str):
     return _start_upload(request, submission_id, "sample")
@@ -316,6 +391,7 @@ def get_sample_part_url(
     "/{submission_id}/sample/{file_upload_id}",
     response={200: dict, **UPLOAD_ERRORS},
     auth=UPLOAD_AUTH,
+    openapi_extra=COMPLETE_UPLOAD,
 )
 def complete_sample_upload(request: HttpRequest, submission_id: str, file_upload_id: str):
     submission, upload = get_upload_for(

@@ -1,4 +1,5 @@
-"""The datasheet: every descriptive field of a dataset, as the MDC API names them.
+"""The datasheet: every descriptive field of a dataset, as the MDC API names them, plus
+Steward's own annotation and known biases.
 
 One table of fields serves validation, storage (snake_case keys in
 DatasetVersion.datasheet) and the API (camelCase names).
@@ -54,6 +55,9 @@ FIELDS: list[Field] = [
     Field("created_by_email", "createdByEmail", "email", 254),
     Field("intended_usage", "intendedUsage", "text", 7500),
     Field("ethical_review_process", "ethicalReviewProcess", "text", 7500),
+    # Not in the MDC API: what Croissant's Responsible AI fields and dataset cards ask for.
+    Field("annotation", "annotationProcess", "text", 7500),
+    Field("biases", "knownBiases", "text", 7500),
     Field("show_contact_info", "showContactInfo", "bool"),
     Field("show_compliance_attributes", "showComplianceAttributes", "bool"),
     Field("visibility", "visibility", "visibility"),

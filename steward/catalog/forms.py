@@ -146,6 +146,35 @@ class DescriptionForm(StepForm):
         label=_("Task"), required=False, choices=[("", _("Choose a task")), *Task.choices]
     )
     format = _text("format", _("Format"), help_text=_("For example WAV, MP3, TXT or CSV."))
+    annotationProcess = _text(
+        "annotationProcess",
+        _("Annotation and transcription"),
+        rows=4,
+        help_text=_(
+            "Who transcribed or labelled the data, what instructions they followed, and how"
+            " their work was checked. For example: “Two speakers of the language transcribed"
+            " each recording using the radio's spelling guide; a third checked one in ten.”"
+        ),
+    )
+    knownBiases = _text(
+        "knownBiases",
+        _("Known biases and gaps"),
+        rows=4,
+        help_text=_(
+            "Who or what appears more, or less, than in real life: speakers, dialects, genders,"
+            " ages, places, topics. For example: “Mostly men over 40 from Kinshasa; few"
+            " speakers of the eastern dialects.” It tells users where tools made from the data"
+            " may work less well."
+        ),
+    )
+
+    groups = [
+        (
+            None,
+            ["name", "slug", "shortDescription", "longDescription", "locale", "task", "format"],
+        ),
+        (_("How it was transcribed, and what it lacks"), ["annotationProcess", "knownBiases"]),
+    ]
 
     def __init__(self, *args, submission: Submission, **kwargs):
         super().__init__(*args, submission=submission, **kwargs)
@@ -923,7 +952,10 @@ class RightsForm(StepForm):
         "rightsHolder",
         _("Who holds the rights to this data"),
         max_length=500,
-        help_text=_("A person, a community or an organization."),
+        help_text=_(
+            "A person, a community or an organization. Published with the dataset, with the"
+            " basis of consent below, in its machine-readable descriptions."
+        ),
     )
     consentBasis = forms.ChoiceField(
         label=_("On what basis the people in the data agreed to its publication"),
@@ -935,7 +967,10 @@ class RightsForm(StepForm):
         label=_("Rights and consent, in your words"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("How the rights were obtained and how consent was given and recorded."),
+        help_text=_(
+            "How the rights were obtained and how consent was given and recorded. Only the"
+            " reviewers read it; it is not published."
+        ),
     )
 
 

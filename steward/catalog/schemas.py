@@ -1,6 +1,7 @@
 """The MDC dataset shapes (camelCase), and how a Dataset becomes one."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -9,7 +10,7 @@ from ninja import Schema
 from steward.lib.times import api_time
 from steward.payments.pricing import quote
 
-from .models import Dataset
+from .models import Dataset, Task, Visibility
 
 
 class OrganizationRef(Schema):
@@ -199,4 +200,38 @@ def _file(upload, blob, filename: str) -> dict | None:
         "sizeBytes": blob.size_bytes if blob else upload.size_bytes,
         "checksum": blob.sha256 if blob else None,
         "status": upload.status if upload else "completed",
+    }
+
+
+def _datasheet_property(field) -> dict[str, Any]:
+    """One datasheet field as JSON Schema; null clears it, like leaving it out of a draft."""
+    if field.kind == "bool":
+        return {"type": ["boolean", "null"]}
+    if field.kind == "int":
+        return {"type": ["integer", "null"]}
+    prop: dict[str, Any] = {"type": ["string", "null"]}
+    if field.max_length:
+        prop["maxLength"] = field.max_length
+    if field.kind == "task":
+        prop["enum"] = [*Task.values, "", None]
+    elif field.kind == "visibility":
+        prop["enum"] = [*Visibility.values, "", None]
+    return prop
+
+
+def submission_fields() -> dict[str, Any]:
+    """What a submission's body may hold: the datasheet, the attestation, the terms."""
+    from .datasheet import FIELDS
+    from .models import Submission
+
+    return {
+        **{f.api_name: _datasheet_property(f) for f in FIELDS},
+        "slug": {"type": ["string", "null"]},
+        "usagePolicy": {"type": ["object", "null"]},
+        "rightsHolder": {"type": ["string", "null"], "maxLength": 500},
+        "consentBasis": {
+            "type": ["string", "null"],
+            "enum": [*Submission.ConsentBasis.values, "", None],
+        },
+        "rightsStatement": {"type": ["string", "null"]},
     }

@@ -48,8 +48,8 @@ class CatalogError(DomainError):
     """Codes: invalid_slug, slug_taken, unknown_language, not_an_archive, not_approved."""
 
 
-def validate_slug(slug: str) -> str:
-    slug = slug.strip().lower()
+def validate_slug(slug: Any) -> str:
+    slug = slug.strip().lower() if isinstance(slug, str) else ""
     if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS or ".." in slug:
         raise CatalogError(
             _(
@@ -788,7 +788,7 @@ def update_submission(
                     _("%(field)s: a new version keeps its dataset's slug") % {"field": "slug"},
                     field="slug",
                 )
-            submission.slug = validate_slug(str(data["slug"]))
+            submission.slug = validate_slug(data["slug"])
         sheet = clean_datasheet(data, base=submission.datasheet, draft=True)
         submission.usage_policy, submission.datasheet = apply_changes(
             submission.usage_policy,
@@ -1208,7 +1208,8 @@ def complete_submission_upload(
 ) -> tuple[Submission, Upload]:
     """Join and check an upload, then attach it to the submission at once (for an approved
     submission, to the draft of its dataset's next version). Returns the submission the
-    file went to and the upload. The same completion sent again changes nothing."""
+    file went to and the upload. The same completion sent again finishes what the first
+    may have left undone (verification, attachment) and otherwise changes nothing."""
     from . import tasks
 
     is_first = upload.status == Upload.Status.UPLOADING
@@ -1225,14 +1226,24 @@ def complete_submission_upload(
         verify_with=tasks.verify_submission_upload,
     )
     if not is_first:
-        # A repetition must not attach an old upload over a newer one.
-        target = (
-            Submission.objects.filter(Q(archive_upload=upload) | Q(sample_upload=upload))
-            .order_by("-created_at")
-            .first()
-        )
-        return target or submission, upload
+        return _resume_attachment(submission, upload, actor=actor), upload
     return attach_upload(submission, upload, actor=actor), upload
+
+
+def _attached_to(upload: Upload):
+    return Submission.objects.filter(Q(archive_upload=upload) | Q(sample_upload=upload))
+
+
+def _resume_attachment(submission: Submission, upload: Upload, *, actor) -> Submission:
+    """A completion sent again: attach the upload if the first completion died before it
+    could, and hand a verified file to the submissions it is attached to."""
+    if upload.status == Upload.Status.COMPLETED:
+        _hand_over_blob(upload)
+    target = _attached_to(upload).order_by("-created_at").first()
+    if target is not None:
+        return target
+    _require_accepts_upload(submission, upload.purpose)
+    return attach_upload(submission, upload, actor=actor, resume=True)
 
 
 def _next_version_draft(approved: Submission, *, actor) -> Submission:
@@ -1283,16 +1294,28 @@ def _next_version_draft(approved: Submission, *, actor) -> Submission:
     return draft
 
 
-def attach_upload(submission: Submission, upload: Upload, *, actor) -> Submission:
+def attach_upload(
+    submission: Submission, upload: Upload, *, actor, resume: bool = False
+) -> Submission:
     """Make a completed upload the submission's archive or sample. Its Blob becomes the
-    submission's file once verified (now, or later by `verify_submission_upload`)."""
+    submission's file once verified (now, or later by `verify_submission_upload`). With
+    `resume`, an upload attached already, or older than the one attached, changes nothing."""
 
     with transaction.atomic():
         submission = _lock_submission(submission)
-        # Re-read: background verification may have finished since completion returned.
-        upload = Upload.objects.select_related("blob").get(pk=upload.pk)
+        # Locked before anything is recorded, in the order verification takes its locks
+        # (upload row, then the audit chain), so the two cannot deadlock. Re-read:
+        # background verification may have finished since completion returned.
+        upload = (
+            Upload.objects.select_for_update(of=("self",)).select_related("blob").get(pk=upload.pk)
+        )
         if submission.status == Submission.Status.APPROVED:
             submission = _next_version_draft(submission, actor=actor)
+        current = (
+            submission.archive_upload if upload.purpose == "archive" else submission.sample_upload
+        )
+        if resume and current is not None and current.created_at >= upload.created_at:
+            return submission  # a repetition must not attach an old upload over a newer one
         if upload.purpose == "archive":
             submission.archive_upload = upload
             submission.archive = upload.blob
@@ -1331,21 +1354,27 @@ def verify_submission_upload(upload: Upload) -> Upload:
         .first()
     )
     upload = storage_services.verify_upload(upload, organization_id=organization_id)
-    if upload.status != Upload.Status.COMPLETED:
-        return upload
+    if upload.status == Upload.Status.COMPLETED:
+        _hand_over_blob(upload)
+    return upload
+
+
+def _hand_over_blob(upload: Upload) -> None:
+    """Make a verified upload's Blob the file of the submissions it is attached to; those
+    that have it already are left alone."""
     with transaction.atomic():
-        attached = Submission.objects.select_for_update(of=("self",)).filter(
-            Q(archive_upload=upload) | Q(sample_upload=upload)
-        )
-        for submission in attached:
+        for submission in _attached_to(upload).select_for_update(of=("self",)):
             if submission.archive_upload_id == upload.pk:
+                if submission.archive_id == upload.blob_id:
+                    continue
                 submission.archive = upload.blob
                 submission.save(update_fields=["archive", "updated_at"])
             else:
+                if submission.sample_id == upload.blob_id:
+                    continue
                 submission.sample = upload.blob
                 submission.save(update_fields=["sample", "updated_at"])
             on_blob_verified(submission, upload.blob)
-    return upload
 
 
 def on_blob_verified(submission: Submission, blob: Blob) -> None:

@@ -65,6 +65,8 @@ PRICING_OPTIONS = [
     ("compensated", gettext_lazy("Paid only")),
 ]
 DATASHEET_TEXTS = [
+    ("annotation", gettext_lazy("Annotation and transcription")),
+    ("biases", gettext_lazy("Known biases and gaps")),
     ("intended_usage", gettext_lazy("Intended use")),
     ("restrictions", gettext_lazy("Restrictions")),
     ("forbidden_usage", gettext_lazy("Forbidden use")),

@@ -183,3 +183,14 @@ class CountingReader:
 
     def seekable(self) -> bool:
         return False
+
+
+def progress_maker(stream: TextIO, options: dict[str, Any]) -> Callable[..., "Progress"]:
+    """For services that draw several bars: `make_progress(label=..., total=...)` gives a
+    Progress on `stream`, enabled as `progress_wanted` and the command's options say."""
+    enabled = progress_wanted(stream, quiet=quiet_from(options))
+
+    def make_progress(**kwargs) -> Progress:
+        return Progress(stream, enabled=enabled, **kwargs)
+
+    return make_progress

@@ -5,7 +5,7 @@ from ninja import Router, Status
 from steward.catalog.queries import get_dataset_for
 from steward.catalog.schemas import ErrorOut
 from steward.lib.errors import DomainError, NotFound
-from steward.lib.http import json_body
+from steward.lib.http import json_body, json_body_doc
 
 from . import services
 from .models import Order
@@ -34,7 +34,18 @@ def get_order_for(user, order_id: str, *, staff: bool = False) -> Order:
     return order
 
 
-@router.post("", response={200: dict, 201: dict, **ERRORS}, summary="Order access to a dataset")
+@router.post(
+    "",
+    response={200: dict, 201: dict, **ERRORS},
+    summary="Order access to a dataset",
+    openapi_extra=json_body_doc(
+        {
+            "datasetId": {"type": "string", "minLength": 1},
+            "accessRequestId": {"type": ["string", "null"]},
+        },
+        required=("datasetId",),
+    ),
+)
 def create_order(request: HttpRequest):
     """Body: `datasetId`, and `accessRequestId` where the terms needed approval (else your
     current access to the dataset is what you pay for). Send an `Idempotency-Key` header:
@@ -72,7 +83,10 @@ def cancel_order(request: HttpRequest, order_id: str):
 
 
 @router.post(
-    "/{order_id}/mark-paid", response={200: dict, **ERRORS}, summary="Mark an order paid (staff)"
+    "/{order_id}/mark-paid",
+    response={200: dict, **ERRORS},
+    summary="Mark an order paid (staff)",
+    openapi_extra=json_body_doc({"reference": {"type": "string"}}),
 )
 def mark_paid(request: HttpRequest, order_id: str):
     """For the manual provider: the money arrived. Body (optional): `reference` (the bank's)."""
@@ -82,7 +96,14 @@ def mark_paid(request: HttpRequest, order_id: str):
     return _payload(request, services.mark_paid(order, actor=request.auth, reference=reference))
 
 
-@router.post("/{order_id}/refund", response={200: dict, **ERRORS}, summary="Refund (staff)")
+@router.post(
+    "/{order_id}/refund",
+    response={200: dict, **ERRORS},
+    summary="Refund (staff)",
+    openapi_extra=json_body_doc(
+        {"reason": {"type": "string", "pattern": r"\S"}}, required=("reason",)
+    ),
+)
 def refund(request: HttpRequest, order_id: str):
     """Return a paid order's money: the buyer's access ends. Body: `reason` (required)."""
     order = get_order_for(request.user, order_id, staff=True)

@@ -1,18 +1,17 @@
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from steward.accounts.auth import ApiKeyAuth, BrowserSessionAuth
+from steward.accounts.auth import ApiKeyAuth, BrowserSessionAuth, anyone_without_a_key
 from steward.catalog.schemas import ErrorOut
-from steward.lib.http import json_body
+from steward.lib.http import json_body, json_body_doc
 
 from . import assistant
 
 router = Router(tags=["assistant"])
 
 
-def _anyone_without_a_key(request: HttpRequest):
-    """Anyone may ask; a request that sends a key must send a valid one (ApiKeyAuth)."""
-    return "authorization" not in request.headers
+# Added to the key and the session in the schema: no credentials at all will do too.
+ANYONE = {"security": [{}]}
 
 
 class AssistantAccess(Schema):
@@ -39,8 +38,34 @@ class AssistantReply(Schema):
 @router.post(
     "/chat",
     response={200: AssistantReply, 400: ErrorOut},
-    auth=[ApiKeyAuth(), BrowserSessionAuth(), _anyone_without_a_key],
+    auth=[ApiKeyAuth(), BrowserSessionAuth(), anyone_without_a_key],
     summary="Ask the discovery assistant",
+    openapi_extra=ANYONE
+    | json_body_doc(
+        {
+            "messages": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "role": {"type": "string", "enum": ["user", "assistant"]},
+                        "content": {"type": "string"},
+                    },
+                    "required": ["role", "content"],
+                },
+            },
+            "context": {
+                "type": ["object", "null"],
+                "properties": {
+                    "country": {"type": ["string", "null"]},
+                    "purpose": {"type": ["string", "null"]},
+                    "organizationType": {"type": ["string", "null"]},
+                },
+            },
+        },
+        required=("messages",),
+    ),
 )
 def chat(request: HttpRequest):
     """`{"messages": [{"role": "user"|"assistant", "content": ...}], "context": {"country",

@@ -12,6 +12,7 @@ import fcntl
 import hashlib
 import mmap
 import os
+import secrets
 import shutil
 import tempfile
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 CHUNK_SIZE = 1024 * 1024
 # Direct I/O wants the buffer, the file offset and the length aligned to the device's
@@ -39,6 +41,22 @@ class Part:
 
 class StorageError(Exception):
     """The store refused or failed an operation (missing object, bad part list...)."""
+
+
+def hash_stream(source: BinaryIO) -> tuple[int, str]:
+    """The size and SHA-256 of what `source` yields, read in chunks, never held whole."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := source.read(CHUNK_SIZE):
+        digest.update(chunk)
+        size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def hash_object(store, key: str) -> tuple[int, str]:
+    """The size and SHA-256 of an object, read through once; StorageError when missing."""
+    with contextlib.closing(store.open(key)) as source:
+        return hash_stream(source)
 
 
 def part_etag(upload_id: str, number: int, stat: os.stat_result) -> str:
@@ -125,6 +143,20 @@ def _receive_part(fd: int, source: BinaryIO, length: int) -> int:
     return received
 
 
+def _create_temp(directory: Path, prefix: str) -> tuple[int, str]:
+    """A new file in `directory` for writing, like tempfile.mkstemp but created under the
+    process's umask (mkstemp's files are 0600): a stored file must be readable by an nginx
+    in front of Steward (STEWARD_DOWNLOAD_MODE=x-accel) when the umask and the folder's group
+    allow it. Upload parts, which only Steward reads, stay 0600."""
+    while True:
+        path = directory / f"{prefix}{secrets.token_hex(8)}"
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+            return os.open(path, flags, 0o666), str(path)
+        except FileExistsError:
+            continue
+
+
 class LocalStore:
     """Objects are files under STEWARD_FILES_DIR; multipart uploads keep their parts in
     `.multipart/<upload id>/` until completion joins them."""
@@ -147,7 +179,7 @@ class LocalStore:
         target.parent.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        fd, tmp = _create_temp(target.parent, ".upload-")
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := source.read(CHUNK_SIZE):
@@ -238,7 +270,7 @@ class LocalStore:
         directory = self._parts_dir(upload_id)
         target = self.path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".join-")
+        fd, tmp = _create_temp(target.parent, ".join-")
         try:
             with os.fdopen(fd, "wb") as out:
                 for number in numbers:
@@ -417,6 +449,91 @@ class S3Store:
         )
 
 
+class FallbackStore:
+    """The store files are moving to, in front of the one they are moving from, while
+    `steward migrate-storage` copies them (STEWARD_STORAGE_MIGRATING_FROM).
+
+    New objects and new uploads go to the new store. A read of an object the new store does
+    not hold yet is answered by the old one, so no file is ever missing during the move;
+    uploads begun in the old store before the switch finish there (the next run of the
+    command copies their files). Deleting removes an object from both, so that it cannot
+    come back from the old store."""
+
+    def __init__(self, new: "LocalStore | S3Store", old: "LocalStore | S3Store"):
+        self.new = new
+        self.old = old
+
+    @property
+    def kind(self) -> str:
+        return self.new.kind
+
+    def _either(self, name: str, *args):
+        try:
+            return getattr(self.new, name)(*args)
+        except StorageError as refused:
+            try:
+                return getattr(self.old, name)(*args)
+            except StorageError:
+                raise refused from None
+
+    def _holder(self, key: str) -> "LocalStore | S3Store":
+        if self.new.exists(key) or not self.old.exists(key):
+            return self.new
+        return self.old
+
+    def put(self, key: str, source: BinaryIO) -> tuple[int, str]:
+        return self.new.put(key, source)
+
+    def open(self, key: str) -> BinaryIO:
+        return self._either("open", key)
+
+    def size(self, key: str) -> int:
+        return self._either("size", key)
+
+    def exists(self, key: str) -> bool:
+        return self.new.exists(key) or self.old.exists(key)
+
+    def delete(self, key: str) -> None:
+        self.new.delete(key)
+        self.old.delete(key)
+
+    def path(self, key: str) -> Path:
+        """The file of an object in the local store of the two: the download view asks only
+        when download_url was None, that is when the local store holds the object."""
+        local = self.new if self.new.kind == "local" else self.old
+        return local.path(key)
+
+    def create_multipart(self, key: str) -> str:
+        return self.new.create_multipart(key)
+
+    # An upload id belongs to the store that created it: each of these asks the new store
+    # first, which refuses an id it does not know, then the old one.
+
+    def write_part(self, upload_id: str, number: int, source: BinaryIO, length: int) -> Part:
+        return self._either("write_part", upload_id, number, source, length)
+
+    def list_parts(self, key: str, upload_id: str) -> list[Part]:
+        return self._either("list_parts", key, upload_id)
+
+    def complete_multipart(self, key: str, upload_id: str, numbers: list[int]) -> None:
+        self._either("complete_multipart", key, upload_id, numbers)
+
+    def abort_multipart(self, key: str, upload_id: str) -> None:
+        for store in (self.new, self.old):
+            with contextlib.suppress(StorageError):
+                store.abort_multipart(key, upload_id)
+
+    def part_upload_url(self, key: str, upload_id: str, number: int, expires: int) -> str | None:
+        try:
+            self.new.list_parts(key, upload_id)
+        except StorageError:
+            return self.old.part_upload_url(key, upload_id, number, expires)
+        return self.new.part_upload_url(key, upload_id, number, expires)
+
+    def download_url(self, key: str, filename: str, expires: int) -> str | None:
+        return self._holder(key).download_url(key, filename, expires)
+
+
 @lru_cache(maxsize=4)
 def _store(backend: tuple) -> "LocalStore | S3Store":
     kind, *config = backend
@@ -432,20 +549,50 @@ def _store(backend: tuple) -> "LocalStore | S3Store":
     return LocalStore(Path(config[0]))
 
 
-def get_store() -> "LocalStore | S3Store":
-    """The configured store: S3 when STEWARD_S3_BUCKET is set, else the local folder."""
-    if settings.STEWARD_S3_BUCKET:
-        return _store(
-            (
-                "s3",
-                settings.STEWARD_S3_BUCKET,
-                settings.STEWARD_S3_ENDPOINT,
-                settings.STEWARD_S3_REGION,
-                settings.STEWARD_S3_ACCESS_KEY_ID,
-                settings.STEWARD_S3_SECRET_ACCESS_KEY,
-            )
-        )
+def local_store() -> LocalStore:
+    """The folder STEWARD_FILES_DIR, whatever store is configured."""
     return _store(("local", str(settings.STEWARD_FILES_DIR)))
+
+
+def s3_store() -> S3Store:
+    """The bucket the STEWARD_S3_* settings name, whatever store is configured."""
+    if not settings.STEWARD_S3_BUCKET:
+        raise StorageError("no S3 bucket is configured (STEWARD_S3_BUCKET)")
+    return _store(
+        (
+            "s3",
+            settings.STEWARD_S3_BUCKET,
+            settings.STEWARD_S3_ENDPOINT,
+            settings.STEWARD_S3_REGION,
+            settings.STEWARD_S3_ACCESS_KEY_ID,
+            settings.STEWARD_S3_SECRET_ACCESS_KEY,
+        )
+    )
+
+
+def store_of_kind(kind: str) -> "LocalStore | S3Store":
+    """The local or the S3 store, by name."""
+    if kind == "local":
+        return local_store()
+    if kind == "s3":
+        return s3_store()
+    raise StorageError(f"unknown store {kind!r}: local or s3")
+
+
+def get_store() -> "LocalStore | S3Store | FallbackStore":
+    """The configured store: S3 when STEWARD_S3_BUCKET is set, else the local folder. While
+    STEWARD_STORAGE_MIGRATING_FROM names one of them, the other one, reading from it what the
+    other does not hold yet."""
+    moving_from = settings.STEWARD_STORAGE_MIGRATING_FROM
+    if moving_from:
+        if moving_from not in ("local", "s3") or not settings.STEWARD_S3_BUCKET:
+            raise ImproperlyConfigured(
+                f"STEWARD_STORAGE_MIGRATING_FROM is {moving_from!r}: it must be local or s3, "
+                "beside the STEWARD_S3_* settings of the bucket files move to or from"
+            )
+        old = store_of_kind(moving_from)
+        return FallbackStore(store_of_kind("s3" if moving_from == "local" else "local"), old)
+    return s3_store() if settings.STEWARD_S3_BUCKET else local_store()
 
 
 # The functions the rest of Steward has used since before multipart uploads.

@@ -6,9 +6,7 @@ completion with the part list and the file's SHA-256. Storage I/O never runs ins
 database transaction: a large transfer must not hold one open.
 """
 
-import hashlib
 import re
-from contextlib import closing
 from datetime import timedelta
 from typing import Any, BinaryIO
 
@@ -25,7 +23,7 @@ from steward.lib.ids import new_public_id
 
 from . import objectstore
 from .models import Blob, Upload
-from .objectstore import Part, StorageError
+from .objectstore import Part, StorageError, hash_object
 
 MAX_UPLOAD_BYTES = 1_099_511_627_776  # 1 TiB, the limit of MDC's schema
 MAX_PARTS = 10_000
@@ -43,6 +41,13 @@ class UploadError(DomainError):
     invalid_parts, invalid_checksum, wrong_upload_id, part_missing, etag_mismatch,
     part_too_small, part_too_large, part_incomplete, size_mismatch, checksum_mismatch,
     join_failed."""
+
+
+class UploadUnavailable(UploadError):
+    """The completion was accepted but its verification could not be queued; sending the
+    same completion again resumes it. Code: verification_not_queued."""
+
+    status = 503
 
 
 class UploadConflict(UploadError):
@@ -333,14 +338,86 @@ def list_parts(upload: Upload) -> list[Part]:
         raise Gone(_("This upload is no longer in storage."), code="upload_gone") from None
 
 
-def _repeated_completion(upload: Upload, parts: list[tuple[int, str]], checksum: str) -> Upload:
+def _repeated_completion(
+    upload: Upload,
+    parts: list[tuple[int, str]],
+    checksum: str,
+    resume: dict | None = None,
+) -> Upload:
+    """The answer to a completion sent again. Given `resume` (complete_upload's actor,
+    organization_id and verify_with), a verification left unfinished is resumed first."""
     accepted = [(p["partNumber"], p["etag"].lower()) for p in upload.parts]
-    if accepted == parts and upload.claimed_sha256 == checksum:
-        return upload
-    raise UploadConflict(
-        _("This upload was already completed with other parts or another checksum."),
-        code="parts_changed",
-    )
+    if accepted != parts or upload.claimed_sha256 != checksum:
+        raise UploadConflict(
+            _("This upload was already completed with other parts or another checksum."),
+            code="parts_changed",
+        )
+    if resume is not None and upload.status == Upload.Status.VERIFYING:
+        # The first completion may have died before its verification was queued or ran:
+        # resume it, so that retrying is how a client gets a stuck upload moving again.
+        return _resume_verification(upload, **resume)
+    return upload
+
+
+def _verification_queued(upload: Upload, task) -> bool:
+    """Whether a verification task for `upload` is waiting or running in the task queue."""
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path=task.module_path,
+        status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING],
+        args_kwargs__kwargs__upload_id=upload.pk,
+    ).exists()
+
+
+def _resume_verification(upload: Upload, *, actor, organization_id, verify_with) -> Upload:
+    if upload.size_bytes <= settings.STEWARD_INLINE_VERIFY_BYTES:
+        # As the first completion would have: verify_upload is safe to run twice at once.
+        return _verify_inline(upload, actor=actor, organization_id=organization_id)
+    verify_with = verify_with or _default_verify_task()
+    with transaction.atomic():
+        # The row lock makes concurrent retries take turns, so only one of them queues.
+        Upload.objects.select_for_update().filter(pk=upload.pk).first()
+        if not _verification_queued(upload, verify_with):
+            _enqueue_verification(upload, verify_with)
+    upload.refresh_from_db()
+    return upload
+
+
+def _default_verify_task():
+    from .tasks import verify_upload
+
+    return verify_upload
+
+
+def _enqueue_verification(upload: Upload, verify_with) -> None:
+    """Queue `verify_with` for `upload` once the transaction commits. A queue that cannot
+    take it (the database restarting, say) is a 503 asking for the same completion again,
+    which resumes the verification (see _repeated_completion)."""
+    upload_id = upload.pk
+
+    def enqueue() -> None:
+        try:
+            verify_with.enqueue(upload_id=upload_id)
+        except Exception as exc:
+            raise UploadUnavailable(
+                _(
+                    "The upload was received but its verification could not be queued "
+                    "(%(detail)s); send the same completion again."
+                )
+                % {"detail": type(exc).__name__},
+                code="verification_not_queued",
+            ) from exc
+
+    transaction.on_commit(enqueue)
+
+
+def _verify_inline(upload: Upload, *, actor, organization_id) -> Upload:
+    upload = verify_upload(upload, actor=actor, organization_id=organization_id)
+    if upload.status == Upload.Status.FAILED:
+        raise UploadError(upload.failure, code="checksum_mismatch", field="checksum")
+    return upload
 
 
 def _check_parts(upload: Upload, parts: list[tuple[int, str]], stored: dict[int, Part]) -> None:
@@ -406,11 +483,13 @@ def complete_upload(
     match makes the Blob (COMPLETED), a mismatch deletes the file (FAILED, 400). A larger
     one is left VERIFYING and `verify_with` (a task taking `upload_id`; by default
     storage's `verify_upload`) is enqueued, so completion stays within clients' timeouts.
-    The same completion sent again answers with the upload as it is; different parts or
-    checksum after success are a 409."""
+    The same completion sent again answers with the upload as it is, first resuming a
+    verification that never ran or was never queued; different parts or checksum after
+    success are a 409."""
     claimed = _clean_parts(parts)
     checksum = _clean_checksum(checksum)
     upload = Upload.objects.get(pk=upload.pk)
+    resume = {"actor": actor, "organization_id": organization_id, "verify_with": verify_with}
     if store_upload_id is not None and store_upload_id != upload.store_upload_id:
         raise UploadError(
             _("%(field)s: this is not the uploadId of this upload") % {"field": "uploadId"},
@@ -418,9 +497,10 @@ def complete_upload(
             field="uploadId",
         )
     if upload.status in (Upload.Status.VERIFYING, Upload.Status.COMPLETED):
-        return _repeated_completion(upload, claimed, checksum)
+        return _repeated_completion(upload, claimed, checksum, resume)
     _require_open(upload)
 
+    # Below, a repetition is a completion running at this moment: it is not resumed.
     store = objectstore.get_store()
     try:
         stored = {p.number: p for p in store.list_parts(upload.key, upload.store_upload_id)}
@@ -454,7 +534,7 @@ def complete_upload(
     # before hashing, keeping completion within clients' timeouts. S3 joins in place.
     if inline or store.kind != "local":
         try:
-            store.complete_multipart(upload.key, upload.store_upload_id, [n for n, _ in claimed])
+            _join(store, upload, [n for n, _ in claimed])
         except StorageError as exc:
             Upload.objects.filter(pk=upload.pk).update(
                 status=Upload.Status.UPLOADING, parts=[], claimed_sha256=""
@@ -466,26 +546,19 @@ def complete_upload(
             ) from None
 
     if inline:
-        upload = verify_upload(upload, actor=actor, organization_id=organization_id)
-        if upload.status == Upload.Status.FAILED:
-            raise UploadError(upload.failure, code="checksum_mismatch", field="checksum")
-        return upload
-
-    if verify_with is None:
-        from .tasks import verify_upload as verify_with
-    upload_id = upload.pk
-    transaction.on_commit(lambda: verify_with.enqueue(upload_id=upload_id))
+        return _verify_inline(upload, actor=actor, organization_id=organization_id)
+    _enqueue_verification(upload, verify_with or _default_verify_task())
     return upload
 
 
-def _sha256_of(key: str) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with closing(objectstore.open_for_reading(key)) as source:
-        while chunk := source.read(objectstore.CHUNK_SIZE):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
+def _join(store, upload: Upload, numbers: list[int]) -> None:
+    """Join the parts into the upload's file. A completion being resumed may join at the
+    same time as the first one: the join is atomic, so whichever loses finds the file there."""
+    try:
+        store.complete_multipart(upload.key, upload.store_upload_id, numbers)
+    except StorageError:
+        if not store.exists(upload.key):
+            raise
 
 
 def verify_upload(upload: Upload, *, actor=None, organization_id: int | None = None) -> Upload:
@@ -498,9 +571,8 @@ def verify_upload(upload: Upload, *, actor=None, organization_id: int | None = N
     try:
         if not store.exists(upload.key):
             # Completion left the local parts for the worker to join (see complete_upload).
-            numbers = [part["partNumber"] for part in upload.parts]
-            store.complete_multipart(upload.key, upload.store_upload_id, numbers)
-        size, sha256 = _sha256_of(upload.key)
+            _join(store, upload, [part["partNumber"] for part in upload.parts])
+        size, sha256 = hash_object(store, upload.key)
     except StorageError:
         size, sha256 = -1, ""
     if size == upload.size_bytes and sha256 == upload.claimed_sha256:

@@ -1,11 +1,20 @@
 """Fixtures of the browser journeys: Debian's Chromium, the cached axe-core, and a `journey`
-per test and interface language, whose screenshots go to test-artifacts/journeys/."""
+per test and interface language, whose screenshots go to test-artifacts/journeys/; and
+localstripe's, for the journeys that pay by card."""
 
 import pytest
 from playwright.sync_api import sync_playwright
 
+from steward.payments.tests.localstripe import (
+    localstripe_server,
+    stripe_settings,
+    stripe_webhooks,
+)
+
 from . import axe
 from .journey import Journey
+
+__all__ = ["localstripe_server", "stripe_settings", "stripe_webhooks"]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

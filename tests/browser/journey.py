@@ -70,6 +70,21 @@ FIND_OVERFLOW = """() => {
 }"""
 
 
+# Chromium reports each script, style or connection the Content-Security-Policy blocked as an
+# error in the console ("... violates the following Content Security Policy directive ...").
+CSP_REPORT = "Content Security Policy"
+
+
+def watch_csp(context: BrowserContext, blocked: list[str]) -> None:
+    """Add to `blocked` what the Content-Security-Policy blocks in any tab of `context`."""
+
+    def on_console(message) -> None:
+        if CSP_REPORT in message.text:
+            blocked.append(f"{message.location['url']}: {message.text}")
+
+    context.on("console", on_console)
+
+
 def format_violations(violations: list[dict]) -> str:
     lines = []
     for violation in violations:
@@ -95,6 +110,7 @@ class Journey:
     lang: str
     steps: int = 0
     contexts: list[BrowserContext] = field(default_factory=list)
+    csp_blocked: list[str] = field(default_factory=list)
 
     def tab(self, user=None) -> Page:
         """A new browser (cookies of its own) showing the home page in the journey's
@@ -105,6 +121,7 @@ class Journey:
         context.set_default_timeout(TIMEOUT_MS)
         # axe-core is in every page before the page's own scripts, like an extension.
         context.add_init_script(script=self.axe_script)
+        watch_csp(context, self.csp_blocked)
         if user is not None:
             client = Client()
             client.force_login(user)
@@ -136,6 +153,7 @@ class Journey:
         self.steps += 1
         name = f"{self.steps:02d}-{step}"
         expect(page.locator("html")).to_have_attribute("lang", self.lang)
+        assert not self.csp_blocked, "\n".join(["Blocked by the CSP:", *self.csp_blocked])
         self.assert_accessible(page, name)
         page.emulate_media(color_scheme="dark")
         try:
@@ -168,3 +186,4 @@ class Journey:
     def close(self) -> None:
         for context in self.contexts:
             context.close()
+        assert not self.csp_blocked, "\n".join(["Blocked by the CSP:", *self.csp_blocked])

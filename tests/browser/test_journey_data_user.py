@@ -1,7 +1,12 @@
 """Journey 3: a data user finds a dataset three ways (the languages, search, the discovery
-assistant), reads its terms, requests access, is approved by the organization, pays (staff
-mark the bank transfer as received) and downloads it; then creates an API key, copies the
-SDK snippet from the dataset page, and the snippet downloads the dataset too."""
+assistant), reads its terms, requests access, is approved by the organization, pays and
+downloads it; then creates an API key, copies the SDK snippet from the dataset page, and the
+snippet downloads the dataset too.
+
+Each language pays with another of the payment providers, so that both are proven end to end:
+in English staff mark the bank transfer as received (the manual provider); in French the data
+user pays by card with the Stripe provider, against localstripe, whose signed webhook marks
+the order paid (Stripe.js is the stand-in of steward/payments/tests/localstripe.py)."""
 
 import hashlib
 import os
@@ -11,23 +16,40 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 from playwright.sync_api import expect
 
 from steward.access.models import AccessRequest, DownloadEvent
 from steward.accounts.services import create_user
+from steward.lib.money import format_money
 from steward.payments.models import Order
+from steward.payments.tests.localstripe import PAYMENT_ELEMENT, FakeStripe, wait_for_receipt
 
 from .catalogue import publish_neighbours, publish_radio_speech
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 PASSWORD = "a-long-journey-password"
+# The journey's language that pays by card; the others pay by bank transfer.
+CARD_LANGUAGE = "fr"
 
 
 @pytest.fixture
 def dataset(organization, owner):
     publish_neighbours(organization)
     return publish_radio_speech(organization)
+
+
+@pytest.fixture
+def stripe(request, lang) -> FakeStripe | None:
+    """In CARD_LANGUAGE, orders are paid with Stripe (localstripe, posting its signed webhooks
+    to the live server) and this answers the browser's requests to Stripe; else None, and
+    orders are paid by bank transfer."""
+    if lang != CARD_LANGUAGE:
+        return None
+    request.getfixturevalue("stripe_webhooks")
+    return FakeStripe()
 
 
 @pytest.fixture
@@ -125,14 +147,20 @@ def organization_approves(journey, owner) -> None:
     assert AccessRequest.objects.get().status == AccessRequest.Status.APPROVED
 
 
-def pay(journey, page, dataset, staff) -> None:
+def buy(journey, page, dataset) -> Order:
     page.goto(f"/datasets/{dataset.slug}")
     journey.check(page, "payment-needed")
     page.locator('#access-next-step form[action$="/buy"] button[type="submit"]').click()
     expect(page).to_have_url(re.compile(r"/orders/"))
-    journey.check(page, "checkout", narrow=True)
     order = Order.objects.get()
     assert order.total_price_cents > order.base_price_cents == 2500
+    return order
+
+
+def pay_by_bank_transfer(journey, page, dataset, staff) -> None:
+    order = buy(journey, page, dataset)
+    assert order.provider == "manual"
+    journey.check(page, "checkout", narrow=True)
 
     # Staff see the bank transfer arrive and mark the order paid.
     desk = journey.tab(staff)
@@ -147,6 +175,34 @@ def pay(journey, page, dataset, staff) -> None:
     assert order.status == Order.Status.PAID
 
     page.reload()
+    journey.check(page, "receipt", narrow=True)
+
+
+def pay_by_card(journey, page, dataset, stripe: FakeStripe) -> None:
+    stripe.serve(page)
+    order = buy(journey, page, dataset)
+    assert order.provider == "stripe"
+    expect(page.frame_locator(PAYMENT_ELEMENT).get_by_text("fake payment element")).to_be_visible()
+    journey.check(page, "checkout-by-card", narrow=True)
+
+    with translation.override(journey.lang):
+        total = format_money(order.total_price_cents, order.currency)
+        pay_label = gettext("Pay %(total)s") % {"total": total}
+        accepted = gettext(
+            "Payment accepted. Your access opens as soon as Stripe confirms it; this page"
+            " updates by itself."
+        )
+        receipt = gettext("Receipt")
+    page.get_by_role("button", name=pay_label, exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(accepted)
+    # The page reloads itself; by then localstripe's webhook has marked the order paid.
+    expect(page.get_by_role("heading", level=1)).to_contain_text(receipt)
+    order = wait_for_receipt(order)
+    assert order.status == Order.Status.PAID
+    assert order.payment_reference == order.external_id
+    assert [sent["secret"].split("_secret_")[0] for sent in stripe.confirmations] == [
+        order.external_id
+    ]
     journey.check(page, "receipt", narrow=True)
 
 
@@ -209,7 +265,7 @@ def run_snippet(snippets: list[str], secret: str, tmp_path) -> None:
 
 
 def test_a_data_user_finds_requests_pays_and_downloads(
-    journey, dataset, data_user, owner, staff, tmp_path
+    journey, stripe, dataset, data_user, owner, staff, tmp_path
 ):
     page = journey.tab()
     log_in(journey, page)
@@ -218,7 +274,10 @@ def test_a_data_user_finds_requests_pays_and_downloads(
     find_with_the_assistant(journey, page, dataset)
     request_access(journey, page, dataset)
     organization_approves(journey, owner)
-    pay(journey, page, dataset, staff)
+    if stripe:
+        pay_by_card(journey, page, dataset, stripe)
+    else:
+        pay_by_bank_transfer(journey, page, dataset, staff)
     download(journey, page, dataset)
     secret = create_api_key(journey, page)
     snippets = copy_sdk_snippet(journey, page, dataset)

@@ -17,7 +17,7 @@ from steward.storage import services as storage_services
 from steward.storage.models import Upload
 from steward.storage.tests.uploads import MiB, archive, sha256
 
-from .journey import TIMEOUT_MS
+from .journey import TIMEOUT_MS, watch_csp
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -38,9 +38,12 @@ def page(chromium, live_server, owner):
             }
         ]
     )
+    blocked: list[str] = []
+    watch_csp(context, blocked)
     page = context.new_page()
     yield page
     context.close()
+    assert not blocked, "\n".join(["Blocked by the CSP:", *blocked])
 
 
 @pytest.fixture

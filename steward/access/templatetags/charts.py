@@ -20,7 +20,7 @@ from ..queries import Series
 
 register = template.Library()
 
-# Colours s0-s6 (see access/usage_styles.html): a purpose or status keeps its colour from
+# Colours s0-s6 (see steward.css): a purpose or status keeps its colour from
 # chart to chart; other keys take s0-s5 in turn; s6 (grey) is for "none declared".
 COLOURS = 6
 FIXED_COLOURS = {

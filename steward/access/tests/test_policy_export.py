@@ -56,6 +56,13 @@ def test_the_policy_is_odrl_json_ld_anyone_may_read(client, organization):
     assert any(o == ODRL + "attribute" for _, _, o in graph)
 
 
+def test_the_api_schema_says_the_policy_is_json_ld(client, db):
+    # Clients generated from the schema must expect JSON-LD, not plain JSON.
+    schema = client.get("/api/openapi.json").json()
+    ok = schema["paths"]["/api/datasets/{dataset_id}/policy"]["get"]["responses"]["200"]
+    assert list(ok["content"]) == ["application/ld+json"]
+
+
 def test_a_private_dataset_policy_is_not_found_by_outsiders(client, organization, outsider):
     dataset = make_dataset(organization, slug="secret", archive=ARCHIVE, visibility="private")
     assert client.get(f"/api/datasets/{dataset.public_id}/policy").status_code == 404

@@ -3,7 +3,8 @@ import hashlib
 import pytest
 from django.urls import reverse
 
-from steward.catalog.models import Dataset
+from steward.catalog.models import Dataset, DatasetVersion
+from steward.catalog.services import create_submission
 from steward.catalog.tests.factories import make_dataset
 from steward.organizations.services import create_organization
 
@@ -319,6 +320,47 @@ def test_dataset_page_shows_datasheet_and_contacts_only_when_allowed(client, org
     assert "Surveillance." in hidden
     assert "amani@example.org" not in hidden
     assert "amani@example.org" in shown
+
+
+def test_dataset_page_shows_annotation_and_known_biases(client, organization):
+    make_dataset(
+        organization,
+        slug="annotated",
+        annotationProcess="Two speakers transcribed each recording.",
+        knownBiases="Mostly men over 40 from Kinshasa.",
+    )
+    page = client.get(detail_url("annotated")).content.decode()
+    datasheet = page.split('id="datasheet-heading"')[1].split("</section>")[0]
+    # Community text, in the dataset's language and direction, under its label.
+    for label, text in [
+        ("Annotation and transcription", "Two speakers transcribed each recording."),
+        ("Known biases and gaps", "Mostly men over 40 from Kinshasa."),
+    ]:
+        assert (
+            f'<dt>{label}</dt><dd class="prose" lang="ln" dir="auto"><p>{text}</p></dd>'
+            in datasheet
+        )
+
+
+def test_a_dataset_published_before_annotation_and_biases_keeps_working(
+    client, organization, owner
+):
+    dataset = make_dataset(organization, slug="older", intendedUsage="Speech recognisers.")
+    version = dataset.current_version
+    older = {k: v for k, v in version.datasheet.items() if k not in ("annotation", "biases")}
+    DatasetVersion.objects.filter(pk=version.pk).update(datasheet=older)
+
+    response = client.get(detail_url("older"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Speech recognisers." in page
+    assert "Known biases and gaps" not in page and "Annotation and transcription" not in page
+    # A new version starts from the older datasheet, with the two fields empty.
+    dataset = Dataset.objects.get(pk=dataset.pk)
+    assert "biases" not in dataset.current_version.datasheet
+    draft = create_submission(owner, data={"name": "Older, second version"}, dataset=dataset)
+    assert (draft.datasheet["annotation"], draft.datasheet["biases"]) == ("", "")
+    assert draft.datasheet["intended_usage"] == "Speech recognisers."
 
 
 def test_restricted_dataset_says_access_must_be_requested(client, organization):

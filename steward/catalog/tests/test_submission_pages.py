@@ -244,6 +244,29 @@ def test_each_step_saves_the_draft_and_shows_it_again(client, member):
     assert submission.datasheet["show_contact_info"] is False
 
 
+def test_the_description_step_saves_annotation_and_biases(client, member):
+    submission = make_submission(member, submit=False)
+    client.force_login(member)
+    annotation = "Two speakers transcribed each recording;\na third checked one in ten."
+    biases = "Mostly men over 40 from Kinshasa."
+    data = description(submission, annotationProcess=annotation, knownBiases=biases)
+    response = client.post(edit_url(submission, "description"), data)
+    assert response.status_code == 302
+    submission.refresh_from_db()
+    assert submission.datasheet["annotation"] == annotation
+    assert submission.datasheet["biases"] == biases
+    # The step shows them again, each in its own labelled box with its help.
+    page = client.get(edit_url(submission, "description")).content.decode()
+    assert 'for="id_annotationProcess">Annotation and transcription</label>' in page
+    assert 'for="id_knownBiases">Known biases and gaps</label>' in page
+    assert 'id="id_knownBiases_helptext"' in page
+    assert re.search(r'<textarea[^>]*id="id_annotationProcess"[^>]*>\s*Two speakers', page)
+    assert re.search(r'<textarea[^>]*id="id_knownBiases"[^>]*>\s*Mostly men', page)
+    # The review step reads them back.
+    summary = client.get(edit_url(submission, "review")).content.decode()
+    assert "a third checked one in ten." in summary and biases in summary
+
+
 def test_a_licence_of_ones_own_needs_a_short_name_and_keeps_its_link(client, member):
     submission = make_submission(member, submit=False)
     client.force_login(member)
@@ -273,6 +296,8 @@ def test_a_licence_of_ones_own_needs_a_short_name_and_keeps_its_link(client, mem
     [
         ("people", {"pointOfContactEmail": "not-an-email"}, "pointOfContactEmail", "valid email"),
         ("description", {"shortDescription": "x" * 161}, "shortDescription", "at most 160"),
+        ("description", {"annotationProcess": "x" * 7501}, "annotationProcess", "at most 7500"),
+        ("description", {"knownBiases": "x" * 7501}, "knownBiases", "at most 7500"),
         ("description", {"locale": "xx-!!"}, "locale", "BCP-47"),
         ("description", {"name": ""}, "name", "required"),
         ("description", {"slug": "Not A Slug!"}, "slug", "not a valid slug"),

@@ -101,6 +101,7 @@ def test_patch_echoes_every_field(client, owner, draft):
         "fundedByFullName": "F", "fundedByEmail": "f@example.org",
         "legalContactFullName": "L", "legalContactEmail": "l@example.org", "createdByFullName": "C",
         "createdByEmail": "c@example.org", "intendedUsage": "i", "ethicalReviewProcess": "e",
+        "annotationProcess": "Two speakers transcribed.", "knownBiases": "Mostly men.",
         "showContactInfo": True, "showComplianceAttributes": True, "visibility": "restricted",
         "autoApproveAccessRequests": True, "isPaid": True, "basePriceCents": 25000,
         "currency": "usd",
@@ -129,6 +130,12 @@ def test_patch_echoes_every_field(client, owner, draft):
         ({"currency": "eur", "isPaid": True, "basePriceCents": 20000}, "currency"),
         ({"consentBasis": "vibes"}, "consentBasis"),
         ({"slug": "filters"}, "slug"),
+        # Not text: once turned into "12345" and saved as the slug.
+        ({"slug": 12345}, "slug"),
+        ({"annotationProcess": "x" * 7501}, "annotationProcess"),
+        ({"annotationProcess": ["Two speakers transcribed."]}, "annotationProcess"),
+        ({"knownBiases": "x" * 7501}, "knownBiases"),
+        ({"knownBiases": 12}, "knownBiases"),
     ],
 )
 def test_bad_fields_are_400_naming_the_field_and_nothing_is_saved(
@@ -141,6 +148,47 @@ def test_bad_fields_are_400_naming_the_field_and_nothing_is_saved(
     assert response.status_code == 400
     assert response.json()["field"] == field and field in response.json()["error"]
     assert Submission.objects.values().get(pk=draft.pk) == before
+
+
+def test_annotation_and_biases_are_kept_returned_and_cleared(client, owner):
+    headers = bearer(owner)
+    text = "Mostly men over 40 from Kinshasa;\nfew speakers of the eastern dialects."
+    body = {"name": "Speech", "annotationProcess": " Checked one in ten. ", "knownBiases": text}
+    created = call(client, "post", "", headers, body).json()["submission"]
+    submission = Submission.objects.get(public_id=created["id"])
+    # Stored under their snake_case names, trimmed like every other text.
+    assert submission.datasheet["annotation"] == "Checked one in ten."
+    assert submission.datasheet["biases"] == text
+    got = call(client, "get", f"/{created['id']}", headers).json()["submission"]
+    assert (got["annotationProcess"], got["knownBiases"]) == ("Checked one in ten.", text)
+    # null clears a field, as for every other datasheet text.
+    body = {"annotationProcess": None, "knownBiases": ""}
+    cleared = call(client, "patch", f"/{created['id']}", headers, body).json()["submission"]
+    assert cleared["annotationProcess"] is None and cleared["knownBiases"] is None
+
+
+def test_the_openapi_schema_documents_annotation_and_biases(client):
+    schema = client.get("/api/openapi.json").json()
+    for path, method in [
+        ("/api/submissions", "post"),
+        ("/api/submissions/{submission_id}", "patch"),
+    ]:
+        body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]
+        properties = body["schema"]["properties"]
+        for name in ("annotationProcess", "knownBiases"):
+            assert properties[name] == {"type": ["string", "null"], "maxLength": 7500}, name
+
+
+@pytest.mark.parametrize("field", ["organizationSlug", "datasetId"])
+@pytest.mark.parametrize("value", [{}, ["radio-kinshasa"], 7, True])
+def test_a_new_draft_refuses_an_organization_or_dataset_that_is_not_text(
+    client, owner, field, value
+):
+    # Not silently ignored (an empty object) nor looked up by its Python repr (a list).
+    response = call(client, "post", "", bearer(owner), {"name": "Speech", field: value})
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert not Submission.objects.exists()
 
 
 @pytest.mark.parametrize("body", ["not json", "[1, 2]", ""])

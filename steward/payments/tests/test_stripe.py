@@ -15,7 +15,6 @@ from types import SimpleNamespace
 
 import pytest
 import stripe
-from django.core import mail
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client
@@ -28,7 +27,7 @@ from steward.payments.models import Order, Transaction, WebhookEvent
 from steward.payments.providers import stripe as stripe_provider
 from steward.payments.webhooks import REFUND_REASON
 
-from .conftest import WEBHOOK_SECRET
+from .localstripe import PAYMENT_ELEMENT, WEBHOOK_SECRET, FakeStripe, pay, wait_for_receipt
 
 pytestmark = pytest.mark.django_db
 
@@ -53,14 +52,6 @@ def order(stripe_settings, dataset, outsider) -> Order:
     created, _ = services.create_order(dataset, buyer=outsider)
     assert created.provider == "stripe" and created.total_price_cents == 26250
     return created
-
-
-def pay(intent_id: str, payment_method: str = "pm_card_visa"):
-    """What Stripe.js does when the buyer submits the Payment Element: attach the card, then
-    confirm the intent."""
-    api = stripe_provider.client()
-    api.v1.payment_intents.update(intent_id, params={"payment_method": payment_method})
-    return api.v1.payment_intents.confirm(intent_id)
 
 
 def signed(client, event: dict, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
@@ -539,72 +530,18 @@ def test_a_declined_card_leaves_the_order_waiting(order, stripe_webhooks):
     assert nothing_changed(order)
 
 
-def wait_for_receipt(order: Order, seconds: float = 15) -> Order:
-    """The order once its payment has committed: the receipt is mailed only after the commit.
-    (On SQLite the live server shares the test's connection, so the order's row can look paid
-    while the webhook's transaction is still going.)"""
-    deadline = time.monotonic() + seconds
-    while not any(m.subject.startswith("[Steward] Receipt") for m in mail.outbox):
-        if time.monotonic() > deadline:
-            order.refresh_from_db()
-            raise AssertionError(f"no receipt for order {order.public_id} ({order.status})")
-        time.sleep(0.1)
-    order.refresh_from_db()
-    order.grant.refresh_from_db()
-    return order
-
-
 # --- The card form in a browser (Debian's Chromium, driven by Playwright) ----------------------
-
-# Stands in for Stripe.js, which tests cannot fetch: the Payment Element's interface, with
-# confirmation handed to the test (see `browser`), which attaches the card at localstripe.
-FAKE_STRIPE_JS = """
-window.Stripe = (publishableKey) => ({
-  elements: ({ clientSecret }) => ({
-    clientSecret,
-    create: (type) => ({
-      mount: (node) => node.insertAdjacentHTML("beforeend", `<p>fake ${type} element</p>`),
-    }),
-  }),
-  confirmPayment: async ({ elements, confirmParams, redirect }) => {
-    const answer = await fetch("/fake-stripe/confirm", {
-      method: "POST",
-      body: JSON.stringify({ secret: elements.clientSecret, redirect, confirmParams }),
-    });
-    return answer.json();
-  },
-});
-"""
 
 
 @pytest.fixture
 def browser(live_server, stripe_settings, outsider):
-    """A Chromium tab (`page`) signed in as the buyer. `stripe_js` chooses what the Stripe.js
-    URL serves: "fake" (above), "localstripe" (its own stand-in) or "offline"; `card` is the
-    test card the fake pays with; `confirmations` what the page asked it to confirm."""
+    """A Chromium tab (`page`) signed in as the buyer, and `stripe`, the FakeStripe that
+    serves what it asks of Stripe."""
     from playwright.sync_api import sync_playwright
 
     session = Client()
     session.force_login(outsider)
-    browser = SimpleNamespace(stripe_js="fake", card="pm_card_visa", confirmations=[])
-
-    def stripe_js(route):
-        if browser.stripe_js == "offline":
-            route.abort()
-        elif browser.stripe_js == "fake":
-            route.fulfill(body=FAKE_STRIPE_JS, content_type="application/javascript")
-        else:
-            route.continue_()
-
-    def confirm(route):
-        sent = json.loads(route.request.post_data)
-        browser.confirmations.append(sent)
-        try:
-            pay(sent["secret"].split("_secret_")[0], browser.card)
-        except stripe.CardError as exc:
-            route.fulfill(json={"error": {"message": exc.user_message}})
-            return
-        route.fulfill(json={"paymentIntent": {"status": "succeeded"}})
+    browser = SimpleNamespace(stripe=FakeStripe())
 
     with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
         # Playwright's sync API keeps an event loop in this thread; the test's ORM calls are
@@ -625,8 +562,7 @@ def browser(live_server, stripe_settings, outsider):
             ]
         )
         browser.page = context.new_page()
-        browser.page.route("**/js.stripe.com/v3/", stripe_js)
-        browser.page.route("**/fake-stripe/confirm", confirm)
+        browser.stripe.serve(browser.page)
         yield browser
         context.close()
         chromium.close()
@@ -644,7 +580,7 @@ def test_without_stripe_js_the_page_says_card_payment_is_unavailable(
 ):
     from playwright.sync_api import expect
 
-    browser.stripe_js = stripe_js
+    browser.stripe.js = stripe_js
     browser.page.goto(f"{live_server.url}/orders/{order.public_id}")
     expect(browser.page.get_by_role("alert")).to_contain_text("Card payment is not available")
     expect(browser.page.get_by_role("button", name="Pay USD 262.50")).to_be_hidden()
@@ -660,14 +596,15 @@ def test_paying_in_the_browser_turns_the_checkout_into_a_receipt(
     from playwright.sync_api import expect
 
     browser.page.goto(f"{live_server.url}/orders/{order.public_id}")
-    expect(browser.page.get_by_text("fake payment element")).to_be_visible()
+    frame = browser.page.frame_locator(PAYMENT_ELEMENT)
+    expect(frame.get_by_text("fake payment element")).to_be_visible()
     browser.page.get_by_role("button", name="Pay USD 262.50").click()
     expect(browser.page.get_by_role("status")).to_contain_text("Payment accepted")
     # The page reloads itself; by then localstripe's webhook has marked the order paid.
     expect(browser.page.get_by_role("heading", level=1)).to_contain_text("Receipt")
     order = wait_for_receipt(order)
     assert order.status == Order.Status.PAID
-    sent = browser.confirmations[-1]
+    sent = browser.stripe.confirmations[-1]
     assert sent["redirect"] == "if_required"
     assert sent["confirmParams"]["return_url"] == f"{live_server.url}/orders/{order.public_id}"
 
@@ -678,7 +615,7 @@ def test_paying_in_the_browser_turns_the_checkout_into_a_receipt(
 def test_a_declined_card_is_shown_and_the_buyer_may_try_again(browser, live_server, order):
     from playwright.sync_api import expect
 
-    browser.card = "pm_card_chargeCustomerFail"
+    browser.stripe.card = "pm_card_chargeCustomerFail"
     browser.page.goto(f"{live_server.url}/orders/{order.public_id}")
     pay_button = browser.page.get_by_role("button", name="Pay USD 262.50")
     pay_button.click()

@@ -329,3 +329,11 @@ def test_a_profile_organization_type_as_the_profile_spells_it(
     outsider.organization_type = "non-profit"
     outsider.save(update_fields=["organization_type"])
     assert ask(client, "Hausa", **auth_for(outsider)).status_code == 200
+
+
+def test_the_api_schema_says_anyone_may_ask(client, db):
+    # Clients generated from the schema must know that no credentials are needed.
+    schema = client.get("/api/openapi.json").json()
+    chat = schema["paths"]["/api/assistant/chat"]["post"]
+    assert {} in chat["security"] and {"ApiKeyAuth": []} in chat["security"]
+    assert chat["requestBody"]["content"]["application/json"]["schema"]["required"] == ["messages"]
