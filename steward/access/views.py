@@ -27,16 +27,14 @@ from django.utils.cache import patch_vary_headers
 from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from steward.catalog.models import Dataset
 from steward.catalog.queries import get_dataset_for
-from steward.lib.countries import country_name
 from steward.lib.errors import DomainError, Gone, NotFound
 from steward.lib.geoip import client_ip
 from steward.lib.htmx import is_htmx
-from steward.licensing.describe import describe
+from steward.licensing.services import terms_text
 from steward.organizations.models import Membership, Organization
 from steward.organizations.permissions import (
     CAPABILITIES,
@@ -282,7 +280,7 @@ def request_access(request: HttpRequest, dataset_id: str) -> HttpResponse:
     context = {
         "dataset": dataset,
         "terms": terms,
-        "sentences": describe(terms, country_name=country_name, gettext=_, ngettext=ngettext),
+        "sentences": terms_text(terms),
     }
     if role_of(user, dataset.organization) is not None:
         return render(request, "access/request_new.html", {**context, "is_member": True})

@@ -8,18 +8,18 @@ from typing import Any
 
 from django import forms
 from django.utils.formats import number_format
-from django.utils.translation import gettext, ngettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from steward.lib.countries import country_choices, country_name
+from steward.lib.countries import country_choices
 from steward.lib.errors import DomainError, without_field_name
 from steward.lib.money import format_money
-from steward.licensing.describe import describe
 from steward.licensing.document import MAX_GRANT_DAYS, MAX_GUARDIANS, MAX_LICENCE_TEXT, MAX_TEXT
-from steward.licensing.engine import Approval, GeographyMode, OrganizationType, Policy, Purpose
+from steward.licensing.engine import Approval, GeographyMode, OrganizationType, Purpose
 from steward.licensing.labels import LABELS, MAX_COMMUNITY, MAX_LABEL_TEXT
 from steward.licensing.licences import PREDEFINED
 from steward.licensing.regions import REGION_NAMES, REGIONS
+from steward.licensing.services import terms_text
 
 from .datasheet import BY_API_NAME, MAX_PRICE_CENTS, MIN_PRICE_CENTS, missing_for_submission
 from .models import Submission, Task, Visibility
@@ -1109,19 +1109,9 @@ def datasheet_summary(submission: Submission) -> list[dict[str, Any]]:
     return sections
 
 
-def plain_terms(policy: Policy) -> list[str]:
-    """The policy in plain sentences, with country names in the active language."""
-    return describe(
-        policy,
-        country_name=country_name,
-        gettext=gettext,
-        ngettext=ngettext,
-    )
-
-
 def _plain_terms_of(submission: Submission) -> list[str]:
     try:
         policy, _sheet = policy_for(submission.usage_policy, submission.datasheet)
     except TermsError:
         return []  # a draft's terms may not hold together yet
-    return plain_terms(policy)
+    return terms_text(policy)

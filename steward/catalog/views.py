@@ -18,6 +18,7 @@ from steward.lib.htmx import is_htmx
 from steward.lib.money import format_money
 from steward.lib.text import fold
 from steward.licensing.models import PolicyVersion
+from steward.licensing.services import terms_text
 from steward.organizations.models import Organization
 from steward.organizations.permissions import CAPABILITIES, MANAGE_TERMS, SUBMIT, can
 from steward.storage.models import Upload
@@ -36,7 +37,6 @@ from .forms import (
     add_domain_error,
     datasheet_summary,
     missing_fields,
-    plain_terms,
 )
 from .inspection import infer_schema, schema_yaml
 from .languages import language_code
@@ -747,7 +747,7 @@ def dataset_terms(request: HttpRequest, dataset_id: str) -> HttpResponse:
         "dataset": dataset,
         "form": form,
         "current": current,
-        "sentences": plain_terms(current.terms) if current is not None else [],
+        "sentences": terms_text(current.terms) if current is not None else [],
         "versions": versions,
     }
     return render(request, "catalog/dataset_terms.html", context, status=status)

@@ -24,13 +24,11 @@ from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from steward.catalog.models import Dataset, DatasetFile, Inspection, Task
 from steward.catalog.views import DATASHEET_CONTACTS, DATASHEET_TEXTS
-from steward.lib.countries import country_name
-from steward.licensing.describe import describe
 from steward.licensing.licences import PREDEFINED, licence_name
+from steward.licensing.services import terms_text
 
 from .citation import bibtex
 
@@ -267,7 +265,7 @@ def render_card(dataset: Dataset) -> str:
     out += [f"## {_('How to get access')}", "", _access(dataset, page, is_open), ""]
     if policy is not None:
         terms = policy.terms
-        sentences = describe(terms, country_name=country_name, gettext=_, ngettext=ngettext)
+        sentences = terms_text(terms)
         out += [f"## {_('Terms')}", ""]
         out += [f"- {_line(sentence)}" for sentence in sentences]
         if terms.conditions.strip():

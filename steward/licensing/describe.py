@@ -24,6 +24,7 @@ from .engine import (
     Policy,
     Purpose,
     admitted_purposes,
+    english_money,
 )
 from .i18n import gettext_noop, untranslated
 from .regions import REGION_NAMES
@@ -53,8 +54,10 @@ def describe(
     country_name: Callable[[str], str] = str,
     gettext: Gettext = untranslated,
     ngettext: Ngettext = _english_plural,
+    money: Callable[[int, str], str] = english_money,
 ) -> list[str]:
-    """The policy's terms as plain sentences, most important first."""
+    """The policy's terms as plain sentences, most important first; prices written by
+    `money` (cents, currency)."""
     _ = gettext
 
     def place_names(places: frozenset[str], conjunction: str) -> str:
@@ -90,7 +93,7 @@ def describe(
         return subject
 
     def price(cents: int) -> str:
-        return _price(cents, policy.currency) if cents else _("free")
+        return money(cents, policy.currency) if cents else _("free")
 
     sentences = [_purposes_sentence(policy, gettext)]
 
@@ -233,10 +236,6 @@ def _purposes_sentence(policy: Policy, gettext: Gettext) -> str:
     return _("You may use it for %(purposes)s only.") % {
         "purposes": _join([_(PURPOSE_NAMES[p]) for p in shown], "and", gettext)
     }
-
-
-def _price(cents: int, currency: str) -> str:
-    return f"{cents // 100:,}.{cents % 100:02d} {currency.upper()}"
 
 
 def _join(words: list[str], conjunction: str, gettext: Gettext) -> str:

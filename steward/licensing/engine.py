@@ -216,8 +216,9 @@ class Requester:
             object.__setattr__(self, "country", self.country.upper())
 
 
-def _english_money(cents: int, currency: str) -> str:
-    return f"{cents // 100}.{cents % 100:02d} {currency.upper()}"
+def english_money(cents: int, currency: str) -> str:
+    """1250, "usd" -> "12.50 USD": prices where no locale applies."""
+    return f"{cents // 100:,}.{cents % 100:02d} {currency.upper()}"
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,7 @@ class Reason:
         gettext: Callable[[str], str] = untranslated,
         *,
         country_name: Callable[[str], str] = str,
-        money: Callable[[int, str], str] = _english_money,
+        money: Callable[[int, str], str] = english_money,
     ) -> str:
         """The sentence, translated by `gettext`, with country codes named by `country_name`
         and prices written by `money` (cents, currency)."""

@@ -1,13 +1,21 @@
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from steward.lib.countries import country_name
 from steward.lib.money import format_money
 from steward.organizations.models import Organization
 
 from . import engine
+from .describe import describe
 from .document import stored_document
 from .models import PolicyVersion, UsagePolicy
+
+
+def terms_text(policy: engine.Policy) -> list[str]:
+    """A policy in plain sentences in the reader's language, countries and prices included."""
+    return describe(
+        policy, country_name=country_name, gettext=gettext, ngettext=ngettext, money=format_money
+    )
 
 
 def decision_text(decision: engine.Decision) -> str:

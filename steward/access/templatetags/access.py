@@ -1,11 +1,12 @@
 import uuid
 
 from django import template
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
 
 from steward.catalog.models import DatasetFile
 from steward.lib.countries import country_name
-from steward.licensing.describe import describe, describe_label
+from steward.licensing.describe import describe_label
+from steward.licensing.services import terms_text
 
 from ..forms import ORGANIZATION_TYPE_LABELS, PURPOSE_LABELS
 from ..models import DownloadEvent, Grant
@@ -65,11 +66,7 @@ def terms_box(dataset):
         "dataset": dataset,
         "terms": terms,
         "licence": terms.licence,
-        "sentences": [
-            s
-            for s in describe(terms, country_name=country_name, gettext=gettext, ngettext=ngettext)
-            if s not in told
-        ],
+        "sentences": [s for s in terms_text(terms) if s not in told],
         "labels": [
             {
                 "id": label.id,

@@ -278,3 +278,16 @@ def test_refusals_speak_the_readers_language(client, organization, outsider, out
     swahili = {"HTTP_ACCEPT_LANGUAGE": "sw"}
     other = ask(client, {**outsider_auth, **swahili}, dataset, country="KE", purpose="commercial")
     assert other.json()["reason"] == "Seti hii ya data inaweza kutumika tu kwa: utafiti."
+
+
+def test_plain_terms_write_prices_as_the_reader_does(organization):
+    from django.utils import translation
+
+    from steward.licensing.services import terms_text
+
+    dataset = publish(organization, {"pricing": {"basePriceCents": 125000}})
+    terms = dataset.current_version.policy_version.terms
+    with translation.override("en"):
+        assert "Price: USD 1,250.00." in terms_text(terms)
+    with translation.override("fr"):
+        assert "Prix\u00a0: 1\u00a0250,00 USD." in terms_text(terms)

@@ -175,7 +175,7 @@ def test_the_review_step_reads_the_terms_back_in_plain_words(client, member):
     page = client.get(edit_url(submission, "review")).content.decode()
     assert "Terms of use, in plain words" in page
     assert "Not available in: the European Union and United States." in page
-    assert "Free for users in Africa using it for research; 250.00 USD for companies" in page
+    assert "Free for users in Africa using it for research; USD 250.00 for companies" in page
 
 
 @pytest.mark.parametrize(
@@ -335,7 +335,7 @@ def test_new_terms_apply_to_new_requests_and_a_grant_keeps_its_version(
 
     page = client.get(terms_url(dataset)).content.decode()
     assert "Saved as version 2 of the terms" in page
-    assert "In force now: version 2" in page and "Price: 250.00 USD." in page
+    assert "In force now: version 2" in page and "Price: USD 250.00." in page
     history = page.split('id="history-heading"')[1]
     assert history.index(">2 <strong>") < history.index(">1</td>")
     assert owner.username in history

@@ -116,7 +116,7 @@ def test_a_dataset_that_needs_asking_is_gated_towards_the_request_page(client, o
     assert meta["extra_gated_button_content"]
     assert set(meta["extra_gated_fields"].values()) == {"text", "checkbox"}
     assert f"Request access at {request_page}" in body
-    assert "Price: 25.00 USD." in body
+    assert "Price: USD 25.00." in body
     assert "### Intended use\n\nSpeech recognition for Lingala." in body
     assert (
         "### Annotation and transcription\n\n"
