@@ -101,3 +101,38 @@ def private(owner, staff, speech_archive):
         owner, staff, archive=speech_archive, name="Private speech", visibility="private"
     )
     return submission.dataset
+
+
+# Who reads a dataset's exports (Croissant, provenance bundle): the personas of the root
+# conftest, and the status each gets.
+PERSONAS = ["anonymous", "stranger", "outsider", "member", "owner", "staff"]
+
+# persona -> status, for a dataset of each visibility
+VISIBILITY = {
+    "public": dict.fromkeys(PERSONAS, 200),
+    "restricted": dict.fromkeys(PERSONAS, 200),
+    "private": {
+        "anonymous": 404,
+        "stranger": 404,
+        "outsider": 404,
+        "member": 200,
+        "owner": 200,
+        # As on the dataset's page: a private dataset is its organization's alone.
+        "staff": 404,
+    },
+}
+
+# persona -> status for a withdrawn version: its records stay with the organization.
+WITHDRAWN = {
+    "anonymous": 410,
+    "stranger": 410,
+    "outsider": 410,
+    "member": 200,
+    "owner": 200,
+    "staff": 410,
+}
+
+
+def get_as(client, auth_for, request, persona: str, url: str):
+    user = request.getfixturevalue(persona)
+    return client.get(url, **auth_for(user))

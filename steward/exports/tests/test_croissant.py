@@ -21,22 +21,23 @@ from steward.catalog.models import DatasetVersion
 from steward.catalog.services import remove_dataset
 from steward.exports.croissant import safe_name
 
-from .conftest import DATASHEET, SPEECH, publish_reviewed
+from .conftest import (
+    DATASHEET,
+    PERSONAS,
+    SPEECH,
+    VISIBILITY,
+    WITHDRAWN,
+    get_as,
+    publish_reviewed,
+)
 
 pytestmark = pytest.mark.django_db
-
-PERSONAS = ["anonymous", "stranger", "outsider", "member", "owner", "staff"]
 
 
 def croissant_url(dataset, number=None) -> str:
     if number is None:
         return f"/api/datasets/{dataset.public_id}/croissant"
     return f"/api/datasets/{dataset.public_id}/versions/{number}/croissant"
-
-
-def get_as(client, auth_for, request, persona: str, url: str):
-    user = request.getfixturevalue(persona)
-    return client.get(url, **auth_for(user))
 
 
 def validated(document: dict) -> mlc.Dataset:
@@ -48,21 +49,6 @@ def validated(document: dict) -> mlc.Dataset:
 
 
 # -- Who may read it -------------------------------------------------------------------------
-
-# persona -> status, for a dataset of each visibility
-VISIBILITY = {
-    "public": dict.fromkeys(PERSONAS, 200),
-    "restricted": dict.fromkeys(PERSONAS, 200),
-    "private": {
-        "anonymous": 404,
-        "stranger": 404,
-        "outsider": 404,
-        "member": 200,
-        "owner": 200,
-        # As on the dataset's page: a private dataset is its organization's alone.
-        "staff": 404,
-    },
-}
 
 
 @pytest.mark.parametrize("visibility", list(VISIBILITY))
@@ -92,17 +78,6 @@ def test_members_read_a_private_croissant_with_their_session(client, private, me
     assert client.get(croissant_url(private)).status_code == 404
     client.logout()
     assert client.get(croissant_url(private)).status_code == 404
-
-
-# persona -> status for a withdrawn version: its records stay with the organization.
-WITHDRAWN = {
-    "anonymous": 410,
-    "stranger": 410,
-    "outsider": 410,
-    "member": 200,
-    "owner": 200,
-    "staff": 410,
-}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -26,8 +26,8 @@ from steward.exports.provenance import ISSUED, MAX_MEMBERS
 from steward.operations.tests.serving import free_port
 from steward.storage.objectstore import get_store
 
-from .conftest import SPEECH, publish_reviewed
-from .test_croissant import ODD, PERSONAS, get_as, odd_archive
+from .conftest import PERSONAS, SPEECH, VISIBILITY, WITHDRAWN, get_as, publish_reviewed
+from .test_croissant import ODD, odd_archive
 
 pytestmark = pytest.mark.django_db
 
@@ -113,19 +113,6 @@ def rewrite_member(path: Path, member: str, content: bytes, *, fix_manifest: boo
 
 # -- Who may download it ---------------------------------------------------------------------
 
-VISIBILITY = {
-    "public": dict.fromkeys(PERSONAS, 200),
-    "private": {
-        "anonymous": 404,
-        "stranger": 404,
-        "outsider": 404,
-        "member": 200,
-        "owner": 200,
-        # As on the dataset's page: a private dataset is its organization's alone.
-        "staff": 404,
-    },
-}
-
 
 @pytest.mark.parametrize("visibility", list(VISIBILITY))
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -144,16 +131,6 @@ def test_who_downloads_the_bundle_of_each_visibility(
         else:
             assert response.json()["code"] == "not_found"
             assert b"Lingala" not in response.content
-
-
-WITHDRAWN = {
-    "anonymous": 410,
-    "stranger": 410,
-    "outsider": 410,
-    "member": 200,
-    "owner": 200,
-    "staff": 410,
-}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
