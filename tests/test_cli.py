@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ import pytest
 import requests
 
 from steward.__main__ import COMMANDS
+from steward.operations.tests.serving import free_port
 
 
 def run_steward(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -44,15 +44,9 @@ def test_every_listed_command_is_documented_in_the_readme():
         assert f"steward {name}" in readme
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.live
 def test_serve_runs_a_production_server(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["STEWARD_HOME"] = str(tmp_path)
     server = subprocess.Popen(

@@ -8,7 +8,6 @@ import io
 import os
 import re
 import shutil
-import socket
 import stat
 import subprocess
 import time
@@ -21,6 +20,7 @@ import requests
 import yaml
 
 from steward.__main__ import COMMANDS
+from steward.operations.tests.serving import free_port
 from steward.storage.objectstore import LocalStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,12 +285,6 @@ def test_stored_files_follow_the_umask(tmp_path):
 
 
 # nginx with deploy/nginx's locations, in front of a live Steward and the S3 server.
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

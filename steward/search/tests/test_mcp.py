@@ -3,22 +3,20 @@
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import anyio
 import pytest
-from django.db import connection
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp_types import CallToolResult
 
 from steward.catalog.tests.factories import make_dataset
 from steward.moderation.services import report_dataset, take_down
+from steward.operations.tests.serving import database_url, free_port
 from steward.search.mcp import build_server
 
 # The tools run on the server's worker threads, whose database connections see only
@@ -234,28 +232,12 @@ def test_a_bad_country_is_a_tool_error(catalogue):
 # `steward mcp` itself, started as an MCP client starts it.
 
 
-def database_url_for_child(tmp_path: Path) -> str:
-    """A DATABASE_URL at which a child process finds this test's (committed) rows."""
-    if connection.vendor == "sqlite":
-        # The test database lives in this process's memory: the child gets a copy.
-        path = tmp_path / "steward.sqlite3"
-        connection.ensure_connection()
-        copy = sqlite3.connect(path)
-        try:
-            connection.connection.backup(copy)
-        finally:
-            copy.close()
-        return f"sqlite:///{path}"
-    url = urlsplit(os.environ["DATABASE_URL"])
-    return url._replace(path="/" + connection.settings_dict["NAME"]).geturl()
-
-
 def child_environment(tmp_path: Path) -> dict[str, str]:
     home = tmp_path / "home"
     home.mkdir()
     return {
         **os.environ,
-        "DATABASE_URL": database_url_for_child(tmp_path),
+        "DATABASE_URL": database_url(tmp_path),
         "STEWARD_HOME": str(home),
         "STEWARD_BASE_URL": BASE_URL,
     }
@@ -299,12 +281,6 @@ def test_steward_mcp_serves_over_stdio(catalogue, tmp_path):
     except BaseException:
         print(errors.read_text())
         raise
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.live
